@@ -1,0 +1,146 @@
+#pragma once
+// address<A>: the typed, copyable handle that is the only way to reach an actor.
+//
+// Memory ordering: everything the sender did before send() or ask() is
+// visible to the handler that receives the message.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+#include <courier/detail/cell.hpp>
+#include <courier/detail/futex.hpp>
+#include <courier/error.hpp>
+#include <courier/fwd.hpp>
+#include <courier/handlers.hpp>
+#include <courier/reply.hpp>
+
+namespace courier::detail {
+
+struct access;
+
+template <class A, class M>
+result<void> post(cell_base* cell, M&& message);
+
+template <class A, class M>
+reply<reply_type_t<A, M>> post_request(cell_base* cell, M&& message);
+
+}  // namespace courier::detail
+
+namespace courier {
+
+/// Like a shared pointer to the actor's mailbox: cheap to copy, usable while
+/// A is incomplete, empty when default-constructed (sends fail with
+/// actor_stopped, join returns at once). All calls are thread-safe and
+/// const. An address may outlive its runtime: it then behaves as an address
+/// to a stopped actor.
+template <class A>
+class address {
+ public:
+  using actor_type = A;
+
+  // -- construction -------------------------------------------------------------
+
+  address() noexcept = default;
+  address(const address& other) noexcept : cell_(other.cell_) {
+    if (cell_) detail::retain_address(cell_);
+  }
+  address(address&& other) noexcept : cell_(std::exchange(other.cell_, nullptr)) {}
+  address& operator=(const address& other) noexcept {
+    address copy(other);
+    std::swap(cell_, copy.cell_);
+    return *this;
+  }
+  address& operator=(address&& other) noexcept {
+    address moved(std::move(other));
+    std::swap(cell_, moved.cell_);
+    return *this;
+  }
+  ~address() {
+    if (cell_) detail::release_address(cell_);
+  }
+
+  // -- messaging --------------------------------------------------------------
+
+  /// Fire-and-forget. Errors: actor_stopped (mailbox closed), mailbox_full.
+  template <class M>
+  result<void> send(M&& message) const {
+    if constexpr (!handles<A, M>) {
+      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      return {};
+    } else {
+      if (!cell_) return error{errc::actor_stopped, "empty address"};
+      return detail::post<A>(cell_, std::forward<M>(message));
+    }
+  }
+
+  /// Request/response; a refused request gives a reply already complete with
+  /// the error.
+  template <class M>
+  auto ask(M&& message) const {
+    if constexpr (!handles<A, M>) {
+      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      return reply<void>{};
+    } else {
+      return detail::post_request<A>(cell_, std::forward<M>(message));
+    }
+  }
+
+  // -- lifecycle ----------------------------------------------------------------
+
+  /// Closes the mailbox now; the actor stops after its current message
+  /// (whose reply is still delivered); queued messages are dropped.
+  void stop() const noexcept {
+    if (cell_) detail::stop(cell_);
+  }
+
+  /// Closes the mailbox now; everything already queued is handled, then the
+  /// actor stops.
+  void shutdown() const noexcept {
+    if (cell_) detail::shutdown(cell_);
+  }
+
+  /// Waits until the actor has stopped; returns at once if it already has.
+  /// Never call it inside a handler.
+  void join() const noexcept {
+    COURIER_ASSERT_NOT_IN_HANDLER("address::join");
+    if (cell_) detail::join(cell_, false, {});
+  }
+
+  template <class Rep, class Period>
+  bool join_for(std::chrono::duration<Rep, Period> timeout) const noexcept {
+    COURIER_ASSERT_NOT_IN_HANDLER("address::join_for");
+    if (!cell_) return true;
+    return detail::join(cell_, true,
+                        std::chrono::steady_clock::now() +
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
+  }
+
+  /// Has the actor stopped?
+  bool done() const noexcept { return !cell_ || detail::done(cell_); }
+
+  // -- observers ------------------------------------------------------------------
+
+  explicit operator bool() const noexcept { return cell_ != nullptr; }
+  friend bool operator==(const address& x, const address& y) noexcept { return x.cell_ == y.cell_; }
+
+  std::size_t hash() const noexcept { return std::hash<const void*>{}(cell_); }
+
+ private:
+  friend struct detail::access;
+  struct adopt_t {};
+  address(adopt_t, detail::cell_base* cell) noexcept : cell_(cell) {}
+
+  detail::cell_base* cell_ = nullptr;
+};
+
+}  // namespace courier
+
+template <class A>
+struct std::hash<courier::address<A>> {
+  std::size_t operator()(const courier::address<A>& a) const noexcept { return a.hash(); }
+};
+
+#include <courier/context.hpp>

@@ -1,0 +1,166 @@
+#pragma once
+// context<A>: what a handler of A may do besides touching A's state.
+//
+// A handler gets `context<A>&`; the reference stays valid for the actor's
+// whole life, so a continuation may capture it.
+
+#include <chrono>
+#include <type_traits>
+#include <utility>
+
+#include <courier/address.hpp>
+#include <courier/config.hpp>
+#include <courier/detail/cell.hpp>
+#include <courier/fwd.hpp>
+#include <courier/handlers.hpp>
+
+namespace courier::detail {
+
+template <class... Args>
+inline constexpr bool first_is_spawn_options = false;
+template <class First, class... Rest>
+inline constexpr bool first_is_spawn_options<First, Rest...> =
+    std::is_same_v<std::remove_cvref_t<First>, spawn_options>;
+
+template <class A, class... Args>
+address<A> spawn_actor(internal::system* sys, spawn_options options, Args&&... args);
+
+template <class A, class M, class F>
+void ask_with_continuation(cell_base* self, cell_base* target, M&& message, bool timed,
+                           std::chrono::steady_clock::duration timeout, F&& continuation);
+
+template <class A, class M>
+void send_after(internal::system* sys, cell_base* target, M&& message,
+                std::chrono::steady_clock::duration delay);
+
+template <class A>
+struct cell;
+
+/// The one place that converts between the public handles and the cell.
+struct access {
+  template <class A>
+  static cell_base* base(context<A>& ctx) noexcept {
+    return static_cast<cell_base*>(&ctx);
+  }
+  template <class A>
+  static cell<A>* cell_of(cell_base* base) noexcept {
+    return static_cast<cell<A>*>(static_cast<context<A>*>(base));
+  }
+  template <class A>
+  static cell_base* cell_of(const address<A>& a) noexcept {
+    return a.cell_;
+  }
+  /// Wraps a cell whose strong count the caller already took.
+  template <class A>
+  static address<A> adopt(cell_base* base) noexcept {
+    return address<A>(typename address<A>::adopt_t{}, base);
+  }
+};
+
+}  // namespace courier::detail
+
+namespace courier {
+
+/// Owner-thread only: a context is used inside its actor's handlers and
+/// continuations (and on_start / on_stop), never from another thread.
+template <class A>
+class context : private detail::cell_base {
+ public:
+  /// This actor's own address. A message sent through it keeps the actor
+  /// going until it is handled.
+  address<A> self() noexcept {
+    detail::revive_address(base());
+    return detail::access::adopt<A>(base());
+  }
+
+  /// Stop after the current message; queued messages are dropped.
+  void stop() noexcept { detail::stop(base()); }
+
+  /// Close the mailbox; handle what is queued, then stop.
+  void shutdown() noexcept { detail::shutdown(base()); }
+
+  /// Spawns a child (same forms as runtime::spawn).
+  template <class B, class... Args>
+    requires(!detail::first_is_spawn_options<Args...>)
+  address<B> spawn(Args&&... args) {
+    return detail::spawn_actor<B>(sys, spawn_options{}, std::forward<Args>(args)...);
+  }
+  template <class B, class... Args>
+  address<B> spawn(spawn_options options, Args&&... args) {
+    return detail::spawn_actor<B>(sys, std::move(options), std::forward<Args>(args)...);
+  }
+
+  /// Non-blocking request: `f(result<R>)` runs later in this actor's own
+  /// turn, never concurrently with its handlers. If this actor stops first,
+  /// `f` is destroyed without running.
+  template <class B, class M, class F>
+  void ask(const address<B>& to, M&& message, F&& f) {
+    if constexpr (!handles<B, M>) {
+      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+    } else {
+      static_assert(std::is_invocable_v<std::decay_t<F>&, result<reply_type_t<B, M>>>,
+                    "courier: the continuation must be callable with result<R>, R the reply type");
+      detail::ask_with_continuation<B>(base(), detail::access::cell_of(to), std::forward<M>(message), false,
+                                       {}, std::forward<F>(f));
+    }
+  }
+
+  /// Like ask, and `f` gets errc::timeout if no reply came within `timeout`.
+  template <class B, class M, class Rep, class Period, class F>
+  void ask_for(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> timeout, F&& f) {
+    if constexpr (!handles<B, M>) {
+      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+    } else {
+      static_assert(std::is_invocable_v<std::decay_t<F>&, result<reply_type_t<B, M>>>,
+                    "courier: the continuation must be callable with result<R>, R the reply type");
+      detail::ask_with_continuation<B>(
+          base(), detail::access::cell_of(to), std::forward<M>(message), true,
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout), std::forward<F>(f));
+    }
+  }
+
+  /// Delivers `message` to `to` no earlier than `delay` from now. The pending
+  /// timer keeps `to` reachable. Never refused for capacity; if `to` stopped
+  /// meanwhile, the message is dropped (and counted).
+  template <class B, class M, class Rep, class Period>
+  void send_after(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> delay) {
+    if constexpr (!handles<B, M>) {
+      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+    } else {
+      detail::send_after<B>(sys, detail::access::cell_of(to), std::forward<M>(message),
+                            std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
+    }
+  }
+
+  /// The runtime this actor lives in.
+  courier::runtime& runtime() noexcept { return detail::owner(sys); }
+
+ protected:
+  context() noexcept = default;
+  ~context() = default;
+
+ private:
+  friend struct detail::access;
+
+  detail::cell_base* base() noexcept { return this; }
+};
+
+}  // namespace courier
+
+namespace courier::detail {
+
+/// An actor cell followed by the actor object; the object is constructed by
+/// spawn and destroyed by its last turn, the memory lives while counts remain.
+template <class A>
+struct cell final : context<A> {
+  cell() noexcept {}
+  ~cell() {}
+  union {
+    A actor;
+  };
+};
+
+}  // namespace courier::detail
+
+#include <courier/detail/messages.hpp>
+#include <courier/detail/spawn.hpp>

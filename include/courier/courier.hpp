@@ -1,0 +1,14 @@
+#pragma once
+// The umbrella header: includes every public header and declares nothing.
+
+#include <courier/actor.hpp>
+#include <courier/address.hpp>
+#include <courier/config.hpp>
+#include <courier/context.hpp>
+#include <courier/error.hpp>
+#include <courier/fwd.hpp>
+#include <courier/handlers.hpp>
+#include <courier/reply.hpp>
+#include <courier/runtime.hpp>
+#include <courier/stats.hpp>
+#include <courier/version.hpp>

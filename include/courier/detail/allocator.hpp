@@ -1,0 +1,35 @@
+#pragma once
+// The allocator every envelope, cell and reply slot comes from (mimalloc by
+// default, the system allocator with -Dmimalloc=disabled). Defined in
+// runtime/support/allocator.cpp, the only file that includes mimalloc.h.
+
+#include <cstddef>
+#include <new>
+#include <utility>
+
+namespace courier::detail {
+
+/// Never returns null: throws std::bad_alloc.
+void* allocate(std::size_t size);
+void deallocate(void* pointer) noexcept;
+
+/// Allocates and constructs a T; the only `new` of the library.
+template <class T, class... Args>
+T* make(Args&&... args) {
+  void* memory = allocate(sizeof(T));
+  try {
+    return ::new (memory) T(std::forward<Args>(args)...);
+  } catch (...) {
+    deallocate(memory);
+    throw;
+  }
+}
+
+/// Destroys and frees what make() returned.
+template <class T>
+void destroy(T* object) noexcept {
+  object->~T();
+  deallocate(object);
+}
+
+}  // namespace courier::detail

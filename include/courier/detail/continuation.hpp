@@ -1,0 +1,115 @@
+#pragma once
+// ctx.ask: the reply comes back as an envelope in the asker's own mailbox,
+// so the continuation runs in the asker's turn (never concurrently with its
+// handlers), and is destroyed unrun if the asker stops first.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include <courier/detail/allocator.hpp>
+#include <courier/detail/cell.hpp>
+#include <courier/detail/completion.hpp>
+#include <courier/detail/envelope.hpp>
+#include <courier/error.hpp>
+#include <courier/handlers.hpp>
+
+namespace courier::detail {
+
+template <class A>
+struct cell;
+struct access;
+struct timer_task;
+void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_task* task) noexcept;
+template <class R>
+timer_task* make_timeout_task(completion<R>* target);
+
+/// References: one for the request envelope, one for the timeout timer
+/// (ask_for only), one for the asker's mailbox once delivered. `asker`
+/// holds a strong count (an address) until the continuation ran or was
+/// dropped, so a pending ask keeps the asker reachable.
+template <class R, class F>
+struct continuation final : envelope, completion<R> {
+  continuation(cell_base* asker_cell, F&& f, std::uint32_t references)
+      : envelope(&run_fn, 0),
+        completion<R>(&deliver_fn, &release_fn),
+        asker(asker_cell),
+        refs(references) {
+    ::new (static_cast<void*>(&fn)) F(std::move(f));
+  }
+  ~continuation() {}
+
+  static void deliver_fn(completion<R>* base, result<R>&& value) noexcept {
+    auto* self = static_cast<continuation*>(base);
+    ::new (static_cast<void*>(&self->value)) result<R>(std::move(value));
+    self->refs.fetch_add(1, std::memory_order_relaxed);  // relaxed: the caller holds a reference, so the count is not 0; the mailbox's push publishes the value
+    auto outcome = deliver(self->asker, self, true);
+    if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
+      self->run_fn(self, self->asker, action::discard);
+      self->run_fn(self, self->asker, action::release);
+    }
+  }
+
+  static void release_fn(completion<R>* base) noexcept {
+    auto* self = static_cast<continuation*>(base);
+    // acq_rel: the last holder must see the others' writes before destroying
+    if (self->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) detail::destroy(self);
+  }
+
+  static void run_fn(envelope* e, cell_base* base, action what) noexcept {
+    auto* self = static_cast<continuation*>(e);
+    switch (what) {
+      case action::handle:
+        try {
+          self->fn(std::move(self->value));
+        } catch (const std::exception& ex) {
+          report_failure(base, "continuation", ex.what());
+        } catch (...) {
+          report_failure(base, "continuation", "unknown exception");
+        }
+        [[fallthrough]];
+      case action::drop:
+      case action::discard: {
+        self->fn.~F();
+        self->value.~result<R>();
+        release_address(std::exchange(self->asker, nullptr));
+        break;
+      }
+      case action::release:
+        self->release();
+        break;
+    }
+  }
+
+  cell_base* asker;
+  std::atomic<std::uint32_t> refs;
+  union {
+    F fn;
+  };
+  union {
+    result<R> value;
+  };
+};
+
+template <class A, class M, class F>
+void ask_with_continuation(cell_base* self, cell_base* target, M&& message, bool timed,
+                           std::chrono::steady_clock::duration timeout, F&& f) {
+  using R = reply_type_t<A, M>;
+  using K = continuation<R, std::decay_t<F>>;
+  revive_address(self);
+  K* k;
+  try {
+    k = make<K>(self, std::decay_t<F>(std::forward<F>(f)), timed ? 2u : 1u);
+  } catch (...) {
+    release_address(self);
+    throw;
+  }
+  if (timed) add_timer(self->sys, std::chrono::steady_clock::now() + timeout, make_timeout_task<R>(k));
+  post_with_reply<A>(target, std::forward<M>(message), static_cast<completion<R>*>(k));
+}
+
+}  // namespace courier::detail

@@ -1,0 +1,45 @@
+#pragma once
+// The envelope: one allocation per message, a header followed by the message.
+//
+// The runtime never inspects the message: the header's thunk knows its type
+// and performs one of four actions on it.
+
+#include <atomic>
+#include <cstdint>
+
+namespace courier::detail {
+
+struct cell_base;
+
+/// The intrusive link of the mailbox (runtime/mailbox/mailbox.hpp). Aligned
+/// to 8 so the mailbox can keep two state bits in the low bits of a pointer.
+struct alignas(8) mailbox_node {
+  std::atomic<mailbox_node*> next{nullptr};
+};
+
+/// What the consumer does with an envelope.
+enum class action : std::uint8_t {
+  handle,   // run the handler, then destroy the message (memory stays: it is the mailbox's dummy)
+  drop,     // the actor stopped first: destroy the message; a request completes with actor_stopped
+  discard,  // never accepted (refused or rejected): destroy the message silently
+  release,  // free the memory (the mailbox moved past it, or it was never queued)
+};
+
+struct envelope : mailbox_node {
+  using thunk = void (*)(envelope*, cell_base*, action) noexcept;
+
+  // Flag bits, written by the sender before the push (and `refused` by the
+  // pusher before it links the node); read by the consumer after it acquired
+  // the link, so plain fields suffice.
+  static constexpr std::uint32_t counted = 1;       // a message: counts in stats().handled / dropped
+  static constexpr std::uint32_t holds_slot = 2;    // took a bounded-mailbox slot
+  static constexpr std::uint32_t refused = 4;       // linked into a closed mailbox; its sender got the error
+  static constexpr std::uint32_t pre_accepted = 8;  // accepted earlier (timer): counts as dropped if refused
+
+  explicit envelope(thunk fn, std::uint32_t initial_flags) noexcept : run(fn), flags(initial_flags) {}
+
+  thunk run;
+  std::uint32_t flags;
+};
+
+}  // namespace courier::detail

@@ -1,0 +1,192 @@
+#pragma once
+// The typed envelopes (plain message, request) and the send paths that build
+// and deliver them. One allocation per message: header and message inline.
+
+#include <exception>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+#include <courier/detail/allocator.hpp>
+#include <courier/detail/cell.hpp>
+#include <courier/detail/completion.hpp>
+#include <courier/detail/envelope.hpp>
+#include <courier/detail/type_name.hpp>
+#include <courier/error.hpp>
+#include <courier/handlers.hpp>
+
+namespace courier::detail {
+
+template <class A>
+struct cell;
+struct access;
+
+inline error stopped_error() { return error{errc::actor_stopped, "the actor has stopped"}; }
+inline error full_error() { return error{errc::mailbox_full, "the actor's mailbox is full"}; }
+inline error rejection_error(delivery d) {
+  return d == delivery::rejected_full ? full_error() : stopped_error();
+}
+
+inline void dispose(cell_base* cell, envelope* e) noexcept {
+  e->run(e, cell, action::discard);
+  e->run(e, cell, action::release);
+}
+
+/// Runs A's handler for a request and turns its outcome into a result<R>.
+template <class A, class M, class R>
+result<R> call_for_reply(A& actor, M&& message, context<A>& ctx) noexcept {
+  using returned = typename handler_return<A, M>::type;
+  try {
+    if constexpr (std::is_void_v<returned>) {
+      invoke_handler(actor, std::move(message), ctx);
+      return result<R>{};
+    } else {
+      return result<R>(invoke_handler(actor, std::move(message), ctx));
+    }
+  } catch (const std::exception& ex) {
+    return error{errc::handler_failed, ex.what()};
+  } catch (...) {
+    return error{errc::handler_failed, "unknown exception"};
+  }
+}
+
+/// A plain send: the handler's return value is discarded; an exception goes
+/// to the error hook.
+template <class A, class M>
+struct message_envelope final : envelope {
+  template <class U>
+  message_envelope(std::uint32_t extra_flags, U&& m)
+      : envelope(&run_fn, counted | extra_flags), message(std::forward<U>(m)) {}
+  ~message_envelope() {}
+
+  static void run_fn(envelope* e, cell_base* base, action what) noexcept {
+    auto* self = static_cast<message_envelope*>(e);
+    switch (what) {
+      case action::handle: {
+        auto* c = access::cell_of<A>(base);
+        try {
+          (void)invoke_handler(c->actor, std::move(self->message), static_cast<context<A>&>(*c));
+        } catch (const std::exception& ex) {
+          report_failure(base, type_name<M>(), ex.what());
+        } catch (...) {
+          report_failure(base, type_name<M>(), "unknown exception");
+        }
+        self->message.~M();
+        break;
+      }
+      case action::drop:
+      case action::discard:
+        self->message.~M();
+        break;
+      case action::release:
+        detail::destroy(self);
+        break;
+    }
+  }
+
+  union {
+    M message;
+  };
+};
+
+/// A request: the handler's outcome completes `reply` (exactly once, also
+/// when the message is dropped or refused).
+template <class A, class M>
+struct request_envelope final : envelope {
+  using reply_type = reply_type_t<A, M>;
+
+  template <class U>
+  request_envelope(completion<reply_type>* r, U&& m)
+      : envelope(&run_fn, counted), reply(r), message(std::forward<U>(m)) {}
+  ~request_envelope() {}
+
+  static void run_fn(envelope* e, cell_base* base, action what) noexcept {
+    auto* self = static_cast<request_envelope*>(e);
+    switch (what) {
+      case action::handle: {
+        auto* c = access::cell_of<A>(base);
+        auto outcome = call_for_reply<A, M, reply_type>(c->actor, std::move(self->message),
+                                                        static_cast<context<A>&>(*c));
+        self->message.~M();
+        self->reply->try_complete(std::move(outcome));
+        self->reply->release();
+        break;
+      }
+      case action::drop:
+      case action::discard:
+        self->message.~M();
+        self->reply->try_complete(stopped_error());
+        self->reply->release();
+        break;
+      case action::release:
+        detail::destroy(self);
+        break;
+    }
+  }
+
+  completion<reply_type>* reply;
+  union {
+    M message;
+  };
+};
+
+template <class A, class M>
+result<void> post(cell_base* cell, M&& message) {
+  using plain = std::decay_t<M>;
+  auto* e = make<message_envelope<A, plain>>(0u, std::forward<M>(message));
+  auto outcome = deliver(cell, e, false);
+  switch (outcome) {
+    case delivery::accepted:
+      return {};
+    case delivery::refused_queued:
+      return stopped_error();
+    case delivery::rejected_closed:
+    case delivery::rejected_full:
+      dispose(cell, e);
+      return rejection_error(outcome);
+  }
+  return {};
+}
+
+/// Queues a request whose outcome completes `reply` (the caller passes the
+/// request's reference on it). Returns how the delivery went; on a rejection
+/// `reply` is already complete.
+template <class A, class M>
+delivery post_with_reply(cell_base* cell, M&& message, completion<reply_type_t<A, M>>* reply) {
+  using plain = std::decay_t<M>;
+  if (!cell) {
+    reply->try_complete(error{errc::actor_stopped, "empty address"});
+    reply->release();
+    return delivery::rejected_closed;
+  }
+  request_envelope<A, plain>* e;
+  try {
+    e = make<request_envelope<A, plain>>(reply, std::forward<M>(message));
+  } catch (...) {
+    reply->try_complete(error{errc::handler_failed, "the request could not be built"});
+    reply->release();
+    throw;
+  }
+  auto outcome = deliver(cell, e, false);
+  if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
+    reply->try_complete(rejection_error(outcome));
+    dispose(cell, e);
+  }
+  return outcome;
+}
+
+template <class A, class M>
+reply<reply_type_t<A, M>> post_request(cell_base* cell, M&& message) {
+  using R = reply_type_t<A, M>;
+  auto* state = reply_state<R>::create();  // two references: ours (the reply) and the request's
+  auto outcome = post_with_reply<A>(cell, std::forward<M>(message), state);
+  // Refused after it was queued: the mailbox will discard it, maybe much
+  // later; our reference keeps the state alive, so complete it now.
+  if (outcome == delivery::refused_queued) state->try_complete(stopped_error());
+  return reply<R>(state);
+}
+
+}  // namespace courier::detail
+
+#include <courier/detail/continuation.hpp>
+#include <courier/detail/timers.hpp>

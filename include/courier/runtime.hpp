@@ -1,0 +1,63 @@
+#pragma once
+// runtime: the worker pool that runs actors; spawn, shutdown, stats.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <courier/address.hpp>
+#include <courier/config.hpp>
+#include <courier/context.hpp>
+#include <courier/fwd.hpp>
+#include <courier/stats.hpp>
+
+namespace courier {
+
+/// Signature of the error hook: actor name, message type, what().
+using error_hook = std::function<void(std::string_view actor, std::string_view message, std::string_view what)>;
+
+/// Owns the workers, the timers and every actor spawned on it.
+class runtime {
+ public:
+  /// `rt{{.workers = 4, .batch = 64}}`; workers = 0 means one per hardware thread.
+  explicit runtime(config cfg = {});
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+  /// shutdown() with the default grace period if not done yet; then waits for
+  /// handlers still running (never abandons a thread).
+  ~runtime();
+
+  /// Constructs an A from `args` and starts it (on_start is its first turn).
+  /// After shutdown() began, returns an empty address without constructing.
+  template <class A, class... Args>
+    requires(!detail::first_is_spawn_options<Args...>)
+  address<A> spawn(Args&&... args) {
+    return detail::spawn_actor<A>(system_, spawn_options{}, std::forward<Args>(args)...);
+  }
+  template <class A, class... Args>
+  address<A> spawn(spawn_options options, Args&&... args) {
+    return detail::spawn_actor<A>(system_, std::move(options), std::forward<Args>(args)...);
+  }
+
+  /// Closes every mailbox, drains, stops and destroys every actor, joins the
+  /// workers. True when all of that finished within `grace`; otherwise drops
+  /// what is still queued, reports each actor still inside a handler through
+  /// the error hook (on this thread) and returns false. Later and concurrent
+  /// calls wait for the first and return its value.
+  bool shutdown(std::chrono::steady_clock::duration grace = std::chrono::seconds(5));
+
+  /// Replaces the hook called (on the worker that saw it) when a handler of a
+  /// plain send throws. It must not block.
+  void set_error_hook(error_hook hook);
+
+  std::size_t workers() const noexcept;
+  courier::stats stats() const noexcept;
+
+ private:
+  internal::system* system_;
+};
+
+}  // namespace courier

@@ -1,0 +1,213 @@
+// The cell's protocols that the public templates call: delivery, the two
+// counts, stop / shutdown / join, and the end of an actor's life.
+
+#include <thread>
+
+#include <courier/detail/allocator.hpp>
+#include <courier/detail/cell.hpp>
+#include <courier/detail/futex.hpp>
+#include <courier/detail/timers.hpp>
+
+#include "runtime/actor/lifecycle.hpp"
+#include "runtime/mailbox/mailbox.hpp"
+#include "runtime/sched/scheduler.hpp"
+#include "runtime/system/system.hpp"
+
+namespace courier::internal {
+
+using detail::action;
+namespace lifecycle = detail::lifecycle;
+
+namespace {
+
+/// Consumes one envelope of an actor that will not handle it any more.
+void consume_unhandled(cell_base& cell, envelope* e, counter_sink& counters) noexcept {
+  if (e->flags & envelope::holds_slot)
+    cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only
+  bool refused = (e->flags & envelope::refused) && !(e->flags & envelope::pre_accepted);
+  e->run(e, &cell, refused ? action::discard : action::drop);
+  if (!refused && (e->flags & envelope::counted)) counters.add(&counter_set::dropped);
+}
+
+void wake_joiners(cell_base& cell) noexcept {
+  // acq_rel: release publishes on_stop and the destruction to join()'s acquire
+  // load; acquire reads the joiners bit set by a CAS in join().
+  auto old = cell.lifecycle_word.fetch_or(lifecycle::done, std::memory_order_acq_rel);
+  if (old & lifecycle::joiners) detail::futex_wake_all(cell.lifecycle_word);
+}
+
+}  // namespace
+
+void finish(cell_base& cell, counter_sink counters) noexcept {
+  mailbox box(cell);
+  box.close();  // the owner closes: it cannot find `idle`, so nothing to schedule
+  // What was accepted before the close: handled, unless stop() asked to drop it.
+  for (;;) {
+    auto* e = box.pop();
+    if (!e) {
+      if (box.empty()) break;
+      std::this_thread::yield();  // a producer is linking a node
+      continue;
+    }
+    // acquire: pairs with the release fetch_or in detail::stop()
+    bool dropping = cell.lifecycle_word.load(std::memory_order_acquire) & lifecycle::stop_requested;
+    if (dropping || (e->flags & envelope::refused)) {
+      consume_unhandled(cell, e, counters);
+      continue;
+    }
+    if (e->flags & envelope::holds_slot)
+      cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only
+    e->run(e, &cell, action::handle);
+    if (e->flags & envelope::counted) counters.add(&counter_set::handled);
+  }
+  cell.ops->stop(&cell);
+  cell.ops->destroy(&cell);
+  auto& sys = system_of(cell);
+  counters.add(&counter_set::stopped);
+  sys.registry().remove(&cell);
+  wake_joiners(cell);
+  settle(cell, counters);
+  sys.actor_finished();
+  release_cell(&cell);  // the "not yet done" reference
+}
+
+void settle(cell_base& cell, counter_sink counters) noexcept {
+  mailbox box(cell);
+  for (;;) {
+    while (auto* e = box.pop()) consume_unhandled(cell, e, counters);
+    if (box.try_release_closed()) return;
+    std::this_thread::yield();  // a refused push is linking its node or restoring `closed`
+  }
+}
+
+void release_cell(cell_base* cell) noexcept {
+  // acq_rel: the last owner must see the others' writes before freeing
+  if (cell->weak.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  mailbox(*cell).release_dummy();
+  if (cell->name) detail::destroy(cell->name);
+  auto* sys = cell->sys;
+  cell->ops->free(cell);
+  sys->release();
+}
+
+}  // namespace courier::internal
+
+namespace courier::detail {
+
+using internal::mailbox;
+
+delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
+  if (cell->capacity != 0 && !bypass_capacity) {
+    // relaxed: the count bounds the queue and publishes nothing (the push does)
+    if (cell->queued.fetch_add(1, std::memory_order_relaxed) >= cell->capacity) {
+      cell->queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
+      return delivery::rejected_full;
+    }
+    e->flags |= envelope::holds_slot;
+  }
+  switch (mailbox(*cell).push(e)) {
+    case mailbox::push_result::accepted:
+      return delivery::accepted;
+    case mailbox::push_result::accepted_idle:
+      internal::system_of(*cell).scheduler().schedule(cell);
+      return delivery::accepted;
+    case mailbox::push_result::rejected:
+      if (e->flags & envelope::holds_slot) {
+        cell->queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
+        e->flags &= ~envelope::holds_slot;
+      }
+      return delivery::rejected_closed;
+    case mailbox::push_result::refused:
+      return delivery::refused_queued;
+    case mailbox::push_result::refused_owner:
+      // The actor is done and its mailbox was idle: we own the consumer side.
+      internal::settle(*cell, internal::counters_here(internal::system_of(*cell)));
+      return delivery::refused_queued;
+  }
+  return delivery::rejected_closed;
+}
+
+void drop_unqueued(cell_base* cell, envelope* e) noexcept {
+  internal::counters_here(internal::system_of(*cell)).add(&internal::counter_set::dropped);
+  dispose(cell, e);
+}
+
+void revive_address(cell_base* cell) noexcept {
+  // relaxed: only the actor's own turn revives (it holds the "not yet done"
+  // reference, so the memory is safe); the increments publish nothing.
+  if (cell->strong.fetch_add(1, std::memory_order_relaxed) == 0)
+    cell->weak.fetch_add(1, std::memory_order_relaxed);  // the "strong > 0" reference again
+}
+
+void release_address(cell_base* cell) noexcept {
+  // seq_cst: with the idle check in try_acquire_idle(), the store->load pair
+  // against the owner's release CAS and count load (see mailbox.hpp).
+  if (cell->strong.fetch_sub(1, std::memory_order_seq_cst) != 1) return;
+  // The last address: an idle actor must be woken to notice it is unreachable.
+  if (mailbox(*cell).try_acquire_idle()) internal::system_of(*cell).scheduler().schedule(cell);
+  internal::release_cell(cell);  // the "strong > 0" reference
+}
+
+namespace {
+
+void request_end(cell_base* cell, std::uint32_t request) noexcept {
+  // acq_rel: release publishes the request to the owner's acquire load in its
+  // turn; acquire lets us see `done`.
+  auto old = cell->lifecycle_word.fetch_or(request, std::memory_order_acq_rel);
+  if (old & lifecycle::done) return;
+  if (mailbox(*cell).close()) internal::system_of(*cell).scheduler().schedule(cell);
+}
+
+}  // namespace
+
+void stop(cell_base* cell) noexcept { request_end(cell, lifecycle::stop_requested); }
+
+void shutdown(cell_base* cell) noexcept { request_end(cell, lifecycle::shutdown_requested); }
+
+bool done(const cell_base* cell) noexcept {
+  return cell->lifecycle_word.load(std::memory_order_acquire) & lifecycle::done;  // acquire: pairs with wake_joiners()'s release
+}
+
+bool join(cell_base* cell, bool timed, std::chrono::steady_clock::time_point until) noexcept {
+  for (;;) {
+    auto word = cell->lifecycle_word.load(std::memory_order_acquire);  // acquire: pairs with wake_joiners()'s release
+    if (word & lifecycle::done) return true;
+    if (timed && std::chrono::steady_clock::now() >= until) return false;
+    if (!(word & lifecycle::joiners)) {
+      // relaxed: only announces a sleeper; `done` is read by the acquire load above
+      if (!cell->lifecycle_word.compare_exchange_weak(word, word | lifecycle::joiners, std::memory_order_relaxed))
+        continue;
+      word |= lifecycle::joiners;
+    }
+    futex_wait(cell->lifecycle_word, word, timed, until);
+  }
+}
+
+std::string_view name_of(const cell_base* cell) noexcept {
+  return cell->name ? std::string_view(*cell->name) : cell->ops->type_name;
+}
+
+void report_failure(cell_base* cell, std::string_view message_type, std::string_view what) noexcept {
+  internal::system_of(*cell).report(name_of(cell), message_type, what);
+}
+
+bool start(internal::system* sys, cell_base* cell) noexcept {
+  cell->sys = sys;
+  mailbox::init(*cell);
+  sys->actor_started();
+  if (!sys->registry().add(cell)) {
+    sys->actor_finished();
+    return false;
+  }
+  sys->retain();  // the cell's reference on its system
+  internal::counters_here(*sys).add(&internal::counter_set::spawned);
+  sys->scheduler().schedule(cell);
+  return true;
+}
+
+void abandon(cell_base* cell) noexcept {
+  if (cell->name) detail::destroy(cell->name);
+  cell->ops->free(cell);
+}
+
+}  // namespace courier::detail

@@ -1,0 +1,72 @@
+#include "runtime/actor/turn.hpp"
+
+#include "runtime/actor/lifecycle.hpp"
+#include "runtime/mailbox/mailbox.hpp"
+#include "runtime/sched/scheduler.hpp"
+#include "runtime/sched/worker.hpp"
+
+namespace courier::internal {
+
+using detail::action;
+namespace lifecycle = detail::lifecycle;
+
+turn_end run_turn(cell_base& cell, worker& w) {
+  counter_sink counters(w.counters(), true);
+  mailbox box(cell);
+  if (!cell.started) {
+    cell.started = true;
+    cell.ops->start(&cell);
+  }
+  auto* last = box.last();  // the snapshot: this turn handles nothing pushed after it
+  bool reached = last == cell.tail;
+  auto budget = w.owner().batch();
+  for (;;) {
+    // acquire: pairs with the release fetch_or in detail::stop() / shutdown()
+    auto life = cell.lifecycle_word.load(std::memory_order_acquire);
+    if (life & lifecycle::stop_requested) {
+      finish(cell, counters);
+      return turn_end::finished;
+    }
+    if (!reached && budget != 0) {
+      auto* e = box.pop();
+      if (!e) return turn_end::reschedule;  // its producer is still linking the snapshot's node
+      if (e == last) reached = true;
+      if (e->flags & envelope::holds_slot)
+        cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only; the slot frees before the handler runs
+      if (e->flags & envelope::refused) {
+        e->run(e, &cell, (e->flags & envelope::pre_accepted) ? action::drop : action::discard);
+        if (e->flags & envelope::pre_accepted) counters.add(&counter_set::dropped);
+        continue;
+      }
+      e->run(e, &cell, action::handle);
+      if (e->flags & envelope::counted) counters.add(&counter_set::handled);
+      --budget;
+      continue;
+    }
+    if (!box.empty()) return turn_end::reschedule;  // more than this turn may take: to the back
+    if (life & lifecycle::shutdown_requested) {
+      finish(cell, counters);
+      return turn_end::finished;
+    }
+    // seq_cst: the owner's half of the store->load pair with release_address()
+    // (see mailbox::try_acquire_idle): no address left and nothing queued
+    if (cell.strong.load(std::memory_order_seq_cst) == 0) {
+      finish(cell, counters);
+      return turn_end::finished;
+    }
+    if (box.try_release()) {
+      // seq_cst: as above; the last address may have gone just before the release
+      if (cell.strong.load(std::memory_order_seq_cst) == 0 && box.try_reacquire()) continue;
+      return turn_end::released;
+    }
+    // A push raced in, or close() set `closed`: a close is handled now, a
+    // new message in the next turn.
+    // acquire: pairs with the release fetch_or in detail::stop() / shutdown()
+    if (cell.lifecycle_word.load(std::memory_order_acquire) &
+        (lifecycle::stop_requested | lifecycle::shutdown_requested))
+      continue;
+    return turn_end::reschedule;
+  }
+}
+
+}  // namespace courier::internal

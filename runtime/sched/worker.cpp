@@ -1,0 +1,168 @@
+#include "runtime/sched/worker.hpp"
+
+#include <pthread.h>
+
+#include <cstdio>
+#include <string>
+
+#include "runtime/actor/turn.hpp"
+#include "runtime/sched/scheduler.hpp"
+
+namespace courier::internal {
+
+namespace {
+thread_local worker* this_worker = nullptr;
+thread_local bool inside_turn = false;
+}  // namespace
+
+worker::worker(scheduler& owner, std::size_t index)
+    : owner_(owner), index_(index), random_state_(0x9e3779b97f4a7c15ULL * (index + 1)) {}
+
+worker* worker::current() noexcept { return this_worker; }
+
+void worker::start() {
+  thread_ = std::thread([this] {
+    this_worker = this;
+    char name[16];
+    std::snprintf(name, sizeof name, "courier-w%zu", index_);
+    pthread_setname_np(pthread_self(), name);
+    loop();
+    this_worker = nullptr;
+  });
+}
+
+void worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void worker::schedule_local(cell_base* cell) {
+  if (run_next_) {
+    deque_.push(run_next_);
+    owner_.notify();
+  }
+  run_next_ = cell;
+}
+
+void worker::loop() {
+  auto spin_until = std::chrono::steady_clock::time_point::min();
+  bool spinning = false;
+  for (;;) {
+    if (auto* cell = find_work()) {
+      end_searching();
+      spinning = false;
+      run(cell);
+      continue;
+    }
+    // seq_cst: as in park(); set by scheduler::stop() once no actor is left
+    if (owner_.stopping_.load(std::memory_order_seq_cst)) break;
+    // Bounded spin before parking: a message that arrives within a few
+    // microseconds is picked up without a futex round trip.
+    auto now = std::chrono::steady_clock::now();
+    if (!spinning) {
+      spinning = true;
+      spin_until = now + spin_budget;
+    }
+    if (now < spin_until) {
+      for (int i = 0; i < 32; ++i) cpu_relax();
+      continue;
+    }
+    spinning = false;
+    park();
+  }
+  end_searching();
+}
+
+cell_base* worker::find_work() {
+  if (run_next_ && run_next_streak_ < run_next_cap) {
+    ++run_next_streak_;
+    return std::exchange(run_next_, nullptr);
+  }
+  run_next_streak_ = 0;
+  if (run_next_) deque_.push(std::exchange(run_next_, nullptr));  // cap reached: to the back
+  if (++tick_ % 61 == 0)
+    if (auto* cell = owner_.injection_.try_pop()) return cell;
+  if (auto* cell = deque_.steal()) return cell;
+  if (auto* cell = owner_.injection_.try_pop()) return cell;
+  return steal_from_others();
+}
+
+cell_base* worker::steal_from_others() {
+  auto n = owner_.workers_.size();
+  if (n < 2) return nullptr;
+  begin_searching();
+  auto start = static_cast<std::size_t>(next_random() % n);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& victim = *owner_.workers_[(start + i) % n];
+    if (&victim == this) continue;
+    if (auto* cell = steal_half(victim)) return cell;
+  }
+  return nullptr;
+}
+
+cell_base* worker::steal_half(worker& victim) {
+  auto* first = victim.deque_.steal();
+  if (!first) return nullptr;
+  auto more = victim.deque_.size() / 2;
+  for (std::int64_t i = 0; i < more; ++i) {
+    auto* cell = victim.deque_.steal();
+    if (!cell) break;
+    deque_.push(cell);
+  }
+  return first;
+}
+
+void worker::run(cell_base* cell) {
+  running_.store(cell, std::memory_order_relaxed);  // relaxed: diagnostics only (see running())
+  inside_turn = true;
+  auto end = run_turn(*cell, *this);
+  inside_turn = false;
+  running_.store(nullptr, std::memory_order_relaxed);  // relaxed: diagnostics only
+  if (end == turn_end::reschedule) {
+    deque_.push(cell);  // the back: everything already queued runs first (I5)
+    owner_.notify();
+  }
+}
+
+void worker::begin_searching() noexcept {
+  if (searching_) return;
+  searching_ = true;
+  // seq_cst: read by notifiers after their work store (see parker.hpp)
+  owner_.searching_.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void worker::end_searching() noexcept {
+  if (!searching_) return;
+  searching_ = false;
+  // seq_cst: the decrement is ordered before any re-check that follows (see parker.hpp)
+  if (owner_.searching_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+      (!deque_.empty() || owner_.injection_.pending()))
+    owner_.notify();  // the last searcher found work and more is waiting: let another worker look
+}
+
+void worker::park() {
+  end_searching();
+  owner_.parker_.prepare_wait(index_);
+  // seq_cst: the re-check after the announcement (see parker.hpp)
+  if (owner_.stopping_.load(std::memory_order_seq_cst) || owner_.work_visible()) {
+    if (owner_.parker_.cancel_wait(index_)) searching_ = true;  // a notifier counted us as searching
+    return;
+  }
+  owner_.parker_.commit_wait(index_);
+  searching_ = true;  // the notifier counted us as searching
+}
+
+std::uint64_t worker::next_random() noexcept {
+  auto x = random_state_;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return random_state_ = x;
+}
+
+}  // namespace courier::internal
+
+namespace courier::detail {
+
+bool in_handler() noexcept { return internal::inside_turn; }
+
+}  // namespace courier::detail

@@ -1,0 +1,39 @@
+// The public runtime class: a handle on an internal::system.
+
+#include <courier/detail/allocator.hpp>
+#include <courier/detail/futex.hpp>
+#include <courier/runtime.hpp>
+
+#include "runtime/system/system.hpp"
+
+namespace courier {
+
+runtime::runtime(config cfg) : system_(detail::make<internal::system>(*this, cfg)) {}
+
+runtime::~runtime() {
+  system_->teardown();
+  system_->release();
+}
+
+bool runtime::shutdown(std::chrono::steady_clock::duration grace) {
+  COURIER_ASSERT_NOT_IN_HANDLER("runtime::shutdown");
+  return system_->shutdown(grace);
+}
+
+void runtime::set_error_hook(error_hook hook) { system_->set_error_hook(std::move(hook)); }
+
+std::size_t runtime::workers() const noexcept { return system_->scheduler().size(); }
+
+courier::stats runtime::stats() const noexcept { return system_->stats(); }
+
+}  // namespace courier
+
+namespace courier::detail {
+
+runtime& owner(internal::system* sys) noexcept { return sys->owner(); }
+
+void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_task* task) noexcept {
+  sys->timers().add(when, task);
+}
+
+}  // namespace courier::detail

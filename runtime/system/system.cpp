@@ -1,0 +1,135 @@
+#include "runtime/system/system.hpp"
+
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <courier/detail/allocator.hpp>
+#include <courier/detail/futex.hpp>
+
+#include "runtime/actor/lifecycle.hpp"
+
+namespace courier::internal {
+
+namespace {
+
+std::size_t worker_count(const config& cfg) {
+  if (cfg.workers != 0) return cfg.workers;
+  auto n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+void default_hook(std::string_view actor, std::string_view message, std::string_view what) {
+  std::fprintf(stderr, "courier: actor '%.*s' failed handling '%.*s': %.*s\n", static_cast<int>(actor.size()),
+               actor.data(), static_cast<int>(message.size()), message.data(), static_cast<int>(what.size()),
+               what.data());
+}
+
+}  // namespace
+
+system::system(courier::runtime& owner, const config& cfg)
+    : owner_(owner),
+      scheduler_(*this, worker_count(cfg), cfg.batch),
+      hook_(std::make_shared<const error_hook>(default_hook)) {
+  scheduler_.start();
+}
+
+void system::release() noexcept {
+  // acq_rel: the last releaser must see every other holder's writes before destroying
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) detail::destroy(this);
+}
+
+void system::actor_finished() noexcept {
+  // acq_rel: release publishes the actor's last turn to wait_for_actors()'s acquire load
+  if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) detail::futex_wake_all(live_);
+}
+
+void system::set_error_hook(error_hook hook) {
+  auto next = std::make_shared<const error_hook>(std::move(hook));
+  std::lock_guard lock(hook_mutex_);
+  hook_ = std::move(next);
+}
+
+void system::report(std::string_view actor, std::string_view message, std::string_view what) noexcept {
+  std::shared_ptr<const error_hook> hook;
+  {
+    std::lock_guard lock(hook_mutex_);
+    hook = hook_;
+  }
+  try {
+    if (hook && *hook) (*hook)(actor, message, what);
+  } catch (...) {
+    default_hook(actor, message, "the error hook threw");
+  }
+}
+
+bool system::wait_for_actors(bool timed, std::chrono::steady_clock::time_point until) noexcept {
+  for (;;) {
+    auto live = live_.load(std::memory_order_acquire);  // acquire: pairs with actor_finished()'s release
+    if (live == 0) return true;
+    if (timed && std::chrono::steady_clock::now() >= until) return false;
+    detail::futex_wait(live_, live, timed, until);
+  }
+}
+
+bool system::shutdown(std::chrono::steady_clock::duration grace) {
+  std::unique_lock lock(shutdown_mutex_);
+  if (phase_ != phase::running) {
+    shutdown_done_.wait(lock, [&] { return phase_ == phase::shut_down; });
+    return clean_;
+  }
+  phase_ = phase::shutting_down;
+  lock.unlock();
+
+  auto until = std::chrono::steady_clock::now() + grace;
+  timers_.stop();  // pending timers are dropped (and counted)
+  registry_.close([](detail::cell_base* cell) { detail::shutdown(cell); });
+  bool clean = wait_for_actors(true, until);
+  if (clean) {
+    scheduler_.stop();
+  } else {
+    std::vector<std::string> stuck;
+    registry_.for_each([&](detail::cell_base* cell) {
+      for (std::size_t i = 0; i < scheduler_.size(); ++i)
+        if (scheduler_.at(i).running() == cell) stuck.emplace_back(detail::name_of(cell));
+      detail::stop(cell);  // what is still queued is dropped as soon as a worker gets to it
+    });
+    for (auto& name : stuck) report(name, "(unknown)", "stuck in a handler at shutdown");
+  }
+
+  lock.lock();
+  phase_ = phase::shut_down;
+  clean_ = clean;
+  shutdown_done_.notify_all();
+  return clean;
+}
+
+void system::teardown() {
+  shutdown(std::chrono::seconds(5));
+  wait_for_actors(false, {});
+  scheduler_.stop();
+  timers_.stop();
+}
+
+courier::stats system::stats() noexcept {
+  courier::stats total;
+  auto add = [&](const counter_set& set) {
+    // relaxed: statistics only; each counter is monotonic
+    total.spawned += set.spawned.load(std::memory_order_relaxed);
+    total.stopped += set.stopped.load(std::memory_order_relaxed);
+    total.handled += set.handled.load(std::memory_order_relaxed);
+    total.dropped += set.dropped.load(std::memory_order_relaxed);
+  };
+  for (std::size_t i = 0; i < scheduler_.size(); ++i) add(scheduler_.at(i).counters());
+  add(shared_counters_);
+  return total;
+}
+
+counter_sink counters_here(system& sys) noexcept {
+  auto* w = worker::current();
+  if (w && &w->owner().system() == &sys) return counter_sink(w->counters(), true);
+  return counter_sink(sys.shared_counters(), false);
+}
+
+}  // namespace courier::internal
