@@ -20,7 +20,7 @@ struct config {
 /// taken as the options, never passed to the actor's constructor.
 struct spawn_options {
   /// Shown by the error hook and diagnostics; empty = the actor's type name.
-  std::string name;
+  std::string name{};
   /// 0 = unbounded mailbox; otherwise sends beyond this many queued messages
   /// fail with errc::mailbox_full (never block). The message being handled
   /// holds no slot.

@@ -24,8 +24,8 @@ struct completion {
   using deliver_fn = void (*)(completion*, result<R>&&) noexcept;
   using release_fn = void (*)(completion*) noexcept;
 
-  completion(deliver_fn deliver, release_fn release) noexcept
-      : deliver_(deliver), release_(release) {}
+  completion(deliver_fn on_complete, release_fn on_release) noexcept
+      : deliver_(on_complete), release_(on_release) {}
 
   /// Completes with `value` unless someone already did; true if this call won.
   bool try_complete(result<R>&& value) noexcept {

@@ -1,0 +1,75 @@
+// The timer service (runtime/timer/timer_service.hpp): deadline order, never
+// early, cancellation of what is pending at stop.
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <vector>
+
+#include "runtime/timer/timer_service.hpp"
+#include "tests/support/doctest.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace std::chrono_literals;
+using courier::internal::timer_service;
+
+namespace {
+
+struct log {
+  std::mutex mutex;
+  std::vector<int> fired;
+  std::vector<int> cancelled;
+  std::atomic<int> early{0};
+};
+
+class probe final : public courier::detail::timer_task {
+ public:
+  probe(log& l, int id, std::chrono::steady_clock::time_point due) : log_(l), id_(id), due_(due) {}
+  void fire() noexcept override {
+    if (std::chrono::steady_clock::now() < due_) log_.early.fetch_add(1);
+    std::lock_guard lock(log_.mutex);
+    log_.fired.push_back(id_);
+    delete this;
+  }
+  void cancel() noexcept override {
+    std::lock_guard lock(log_.mutex);
+    log_.cancelled.push_back(id_);
+    delete this;
+  }
+
+ private:
+  log& log_;
+  int id_;
+  std::chrono::steady_clock::time_point due_;
+};
+
+}  // namespace
+
+TEST_CASE("timers fire in deadline order and never before their deadline") {
+  log l;
+  timer_service timers;
+  auto now = std::chrono::steady_clock::now();
+  for (int i : {3, 1, 2, 0}) {
+    auto due = now + std::chrono::milliseconds(5 * (i + 1));
+    timers.add(due, new probe(l, i, due));
+  }
+  REQUIRE(courier::test::wait_until([&] {
+    std::lock_guard lock(l.mutex);
+    return l.fired.size() == 4;
+  }));
+  CHECK(l.fired == std::vector<int>{0, 1, 2, 3});
+  CHECK(l.early.load() == 0);
+}
+
+TEST_CASE("stop cancels pending timers, and later additions are cancelled at once") {
+  log l;
+  timer_service timers;
+  auto far = std::chrono::steady_clock::now() + 1h;
+  timers.add(far, new probe(l, 1, far));
+  timers.add(far, new probe(l, 2, far));
+  CHECK(timers.pending() == 2);
+  timers.stop();
+  timers.add(far, new probe(l, 3, far));
+  std::lock_guard lock(l.mutex);
+  CHECK(l.fired.empty());
+  CHECK(l.cancelled.size() == 3);
+}
