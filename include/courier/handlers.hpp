@@ -30,12 +30,17 @@ concept handles_plain = requires(A& a, exactly<M> m) { a.on(m); };
 template <class A, class M>
 concept handles_with_context = requires(A& a, exactly<M> m, context<A>& ctx) { a.on(m, ctx); };
 
+// A handler returning a reference replies with a copy of the value.
 template <class T>
 struct flatten_result {
-  using type = T;
+  using type = std::remove_cvref_t<T>;
 };
 template <class T>
 struct flatten_result<result<T>> {
+  using type = T;
+};
+template <class T>
+struct flatten_result<const result<T>> {
   using type = T;
 };
 
@@ -82,8 +87,8 @@ concept handles = detail::handles_plain<A, std::decay_t<M>> ||
 /// result<T> flattened to T (void allowed).
 template <class A, class M>
   requires handles<A, M>
-using reply_type_t =
-    typename detail::flatten_result<typename detail::handler_return<A, std::decay_t<M>>::type>::type;
+using reply_type_t = typename detail::flatten_result<
+    std::remove_reference_t<typename detail::handler_return<A, std::decay_t<M>>::type>>::type;
 
 }  // namespace courier
 

@@ -47,7 +47,11 @@ class runtime {
   /// what is still queued, reports each actor still inside a handler through
   /// the error hook (on this thread) and returns false. Later and concurrent
   /// calls wait for the first and return its value.
-  bool shutdown(std::chrono::steady_clock::duration grace = std::chrono::seconds(5));
+  bool shutdown() { return shutdown_for(std::chrono::seconds(5)); }
+  template <class Rep, class Period>
+  bool shutdown(std::chrono::duration<Rep, Period> grace) {
+    return shutdown_for(std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace));
+  }
 
   /// Replaces the hook called (on the worker that saw it) when a handler of a
   /// plain send throws. It must not block.
@@ -57,6 +61,8 @@ class runtime {
   courier::stats stats() const noexcept;
 
  private:
+  bool shutdown_for(std::chrono::steady_clock::duration grace);
+
   internal::system* system_;
 };
 

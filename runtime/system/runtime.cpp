@@ -15,7 +15,7 @@ runtime::~runtime() {
   system_->release();
 }
 
-bool runtime::shutdown(std::chrono::steady_clock::duration grace) {
+bool runtime::shutdown_for(std::chrono::steady_clock::duration grace) {
   COURIER_ASSERT_NOT_IN_HANDLER("runtime::shutdown");
   return system_->shutdown(grace);
 }

@@ -225,3 +225,26 @@ TEST_CASE("the reply's value is visible with everything the handler wrote" * doc
     CHECK(x == 42);
   }
 }
+
+namespace {
+struct get_name {
+  int unused;
+};
+class named : public actor<named> {
+ public:
+  const std::string& on(get_name) const { return name_; }
+
+ private:
+  std::string name_ = "courier";
+};
+}  // namespace
+
+static_assert(std::is_same_v<reply_type_t<named, get_name>, std::string>,
+              "a handler returning a reference replies with a copy");
+
+TEST_CASE("a handler returning a reference replies with a copy of the value" * doctest::timeout(30)) {
+  runtime rt{{.workers = 1}};
+  auto n = rt.spawn<named>();
+  CHECK(*n.ask(get_name{0}).get() == "courier");
+  CHECK(rt.shutdown(std::chrono::duration<double>(0.5 * 60)));  // any duration type
+}
