@@ -263,3 +263,75 @@ TEST_CASE("sends from many threads are all handled" * doctest::timeout(60)) {
   for (auto& t : threads) t.join();
   REQUIRE(wait_until([&] { return log->handled.load() == 4000; }));
 }
+
+#include <fcntl.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <csignal>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+TEST_CASE("the default error hook prints one line naming actor, message type and what()" * doctest::timeout(30)) {
+  auto log = std::make_shared<log_state>();
+  char path[] = "/tmp/courier-hook-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  std::fflush(stderr);
+  int saved = dup(2);
+  dup2(fd, 2);
+  {
+    runtime rt{{.workers = 1}};
+    auto calc = rt.spawn<calculator>(spawn_options{.name = "loud"}, 0, log);
+    calc.send(boom{"it broke"});
+    calc.send(greet{"next"});
+    REQUIRE(wait_until([&] { return log->handled.load() == 2; }));
+  }
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(fd);
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::remove(path);
+  auto s = text.str();
+  CHECK(std::count(s.begin(), s.end(), '\n') == 1);
+  CHECK(s.find("loud") != std::string::npos);
+  CHECK(s.find("boom") != std::string::npos);
+  CHECK(s.find("it broke") != std::string::npos);
+}
+
+// Not under ThreadSanitizer: it does not support a child that starts threads after fork().
+#if !defined(NDEBUG) && !defined(__SANITIZE_THREAD__)
+namespace {
+struct block_on_self {
+  int unused;
+};
+class self_waiter : public actor<self_waiter> {
+ public:
+  void on(block_on_self, context<self_waiter>& ctx) { ctx.self().join(); }
+};
+}  // namespace
+
+TEST_CASE("debug builds abort when a handler calls a blocking wait" * doctest::timeout(30)) {
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 2);
+    runtime rt{{.workers = 1}};
+    auto a = rt.spawn<self_waiter>();
+    a.send(block_on_self{0});
+    a.join();  // never returns: the handler aborts the process first
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGABRT);
+}
+#endif
