@@ -63,7 +63,7 @@ void worker::loop() {
       spin_until = now + spin_budget;
     }
     if (now < spin_until) {
-      for (int i = 0; i < 32; ++i) cpu_relax();
+      for (int i = 0; i < 4; ++i) cpu_relax();
       continue;
     }
     spinning = false;

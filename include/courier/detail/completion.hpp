@@ -88,7 +88,14 @@ class reply_state final : public completion<R> {
   }
 
   /// Blocks until ready or until `until` (if `timed`); true when ready.
+  /// Spins briefly first: a reply usually arrives within a few microseconds,
+  /// and a futex sleep plus wake-up costs more than that.
   bool wait(bool timed, deadline until) noexcept {
+    for (int spin = 0; spin < spin_limit; ++spin) {
+      if (state_.load(std::memory_order_acquire) & ready) return true;  // acquire: pairs with deliver_fn's release fetch_or
+      if ((spin & 63) == 63 && timed && std::chrono::steady_clock::now() >= until) return false;
+      spin_pause();
+    }
     for (;;) {
       auto s = state_.load(std::memory_order_acquire);  // acquire: pairs with deliver_fn's release fetch_or
       if (s & ready) return true;
@@ -116,6 +123,16 @@ class reply_state final : public completion<R> {
   }
 
  private:
+  static constexpr int spin_limit = 4096;  // about 20 us of pause instructions
+
+  static void spin_pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+
   result<R>* value() noexcept { return std::launder(reinterpret_cast<result<R>*>(&storage_)); }
 
   void run_callback() noexcept {

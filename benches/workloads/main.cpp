@@ -1,0 +1,18 @@
+// courier-bench: the workloads of shared/BENCHMARKS.md on courier.
+#include "benches/workloads/workloads.hpp"
+
+int main(int argc, char** argv) {
+  using namespace courier_bench;
+  return bench::run_main(argc, argv, "courier",
+                         {{"pingpong", pingpong, true},
+                          {"pairs", pairs, false},
+                          {"fanin", fanin, false},
+                          {"ring_a", ring_a, true},
+                          {"ring_b", ring_b, false},
+                          {"spawn_a", spawn_a, true},
+                          {"spawn_b", spawn_b, true},
+                          {"footprint", footprint, true},
+                          {"ask_thread", ask_thread, true},
+                          {"ask_actor", ask_actor, false},
+                          {"idle", idle, true}});
+}

@@ -1,0 +1,25 @@
+#pragma once
+// The workloads of shared/BENCHMARKS.md on courier, through the public API only.
+
+#include <vector>
+
+#include "benches/harness/harness.hpp"
+
+namespace courier_bench {
+
+bench::outcome pingpong(const bench::options& o);
+bench::outcome pairs(const bench::options& o);
+bench::outcome fanin(const bench::options& o);
+bench::outcome ring_a(const bench::options& o);
+bench::outcome ring_b(const bench::options& o);
+bench::outcome spawn_a(const bench::options& o);
+bench::outcome spawn_b(const bench::options& o);
+bench::outcome footprint(const bench::options& o);
+bench::outcome ask_thread(const bench::options& o);
+bench::outcome ask_actor(const bench::options& o);
+bench::outcome idle(const bench::options& o);
+
+/// Precomputed receive counts of the ring workload (shared with the CAF peer).
+std::vector<std::uint64_t> ring_expected(std::size_t actors, std::size_t tokens, std::uint64_t hops_per_token);
+
+}  // namespace courier_bench
