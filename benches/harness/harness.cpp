@@ -77,7 +77,8 @@ std::string json_escape(const std::string& s) {
 
 }  // namespace
 
-int run_main(int argc, char** argv, const std::string& impl, std::vector<workload> workloads) {
+int run_main(int argc, char** argv, const std::string& impl, const std::string& allocator,
+             std::vector<workload> workloads) {
   options opt;
   std::string selected = "all";
   std::string json_path;
@@ -102,11 +103,7 @@ int run_main(int argc, char** argv, const std::string& impl, std::vector<workloa
     }
   }
   if (opt.workers == 0) opt.workers = std::max(1u, std::thread::hardware_concurrency());
-#if defined(COURIER_BENCH_ALLOCATOR)
-  opt.allocator = COURIER_BENCH_ALLOCATOR;
-#else
-  opt.allocator = "default";
-#endif
+  opt.allocator = allocator;
 
   std::FILE* json = json_path.empty() ? nullptr : std::fopen(json_path.c_str(), "a");
   bool all_ok = true;

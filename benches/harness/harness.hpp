@@ -66,6 +66,7 @@ void add_latency(outcome& o, const histogram& h, const std::string& prefix);
 /// The runner: parses the command line, runs the selected workloads
 /// (a warm-up at 1/10 scale, then --runs measured runs), prints the table
 /// and appends JSON lines. Returns the process exit code.
-int run_main(int argc, char** argv, const std::string& impl, std::vector<workload> workloads);
+int run_main(int argc, char** argv, const std::string& impl, const std::string& allocator,
+             std::vector<workload> workloads);
 
 }  // namespace bench

@@ -3,7 +3,7 @@
 
 int main(int argc, char** argv) {
   using namespace courier_bench;
-  return bench::run_main(argc, argv, "courier",
+  return bench::run_main(argc, argv, "courier", COURIER_BENCH_ALLOCATOR,
                          {{"pingpong", pingpong, true},
                           {"pairs", pairs, false},
                           {"fanin", fanin, false},
