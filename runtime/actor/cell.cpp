@@ -63,12 +63,20 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   cell.ops->stop(&cell);
   cell.ops->destroy(&cell);
   auto& sys = system_of(cell);
-  counters.add(&counter_set::stopped);
+  counters.add_seq_cst(&counter_set::stopped);  // seq_cst: before actor_finished()'s load
   sys.registry().remove(&cell);
   wake_joiners(cell);
   settle(cell, counters);
-  sys.actor_finished();
-  release_cell(&cell);  // the "not yet done" reference
+  // Addresses remain: the memory outlives this turn and needs the system for
+  // late drops and its own release. Only revive_address() (this actor's own
+  // turns, now over) raises `weak`, so the count cannot grow after this read.
+  // acquire: pairs with release_cell()'s acq_rel decrement.
+  if (cell.weak.load(std::memory_order_acquire) > 1) {
+    sys.retain();
+    cell.holds_system = true;  // published to the freeing thread by release_cell()'s acq_rel
+  }
+  sys.actor_finished();  // after this, `sys` may be gone unless we hold a reference
+  release_cell(&cell);   // the "not yet done" reference
 }
 
 void settle(cell_base& cell, counter_sink counters) noexcept {
@@ -85,9 +93,9 @@ void release_cell(cell_base* cell) noexcept {
   if (cell->weak.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   mailbox(*cell).release_dummy();
   if (cell->name) detail::destroy(cell->name);
-  auto* sys = cell->sys;
+  auto* sys = cell->holds_system ? cell->sys : nullptr;
   cell->ops->free(cell);
-  sys->release();
+  if (sys) sys->release();
 }
 
 }  // namespace courier::internal
@@ -194,13 +202,10 @@ void report_failure(cell_base* cell, std::string_view message_type, std::string_
 bool start(internal::system* sys, cell_base* cell) noexcept {
   cell->sys = sys;
   mailbox::init(*cell);
-  sys->actor_started();
-  if (!sys->registry().add(cell)) {
-    sys->actor_finished();
+  // Counted under the registry lock: runtime shutdown, which closes the
+  // registry, then sees every actor that got in.
+  if (!sys->registry().add(cell, [&] { internal::counters_here(*sys).add(&internal::counter_set::spawned); }))
     return false;
-  }
-  sys->retain();  // the cell's reference on its system
-  internal::counters_here(*sys).add(&internal::counter_set::spawned);
   sys->scheduler().schedule(cell);
   return true;
 }

@@ -2,17 +2,6 @@
 
 namespace courier::internal {
 
-bool registry::add(cell_base* cell) {
-  auto& s = shard_of(cell);
-  std::lock_guard lock(s.mutex);
-  if (!s.open) return false;
-  cell->registry_prev = nullptr;
-  cell->registry_next = s.first;
-  if (s.first) s.first->registry_prev = cell;
-  s.first = cell;
-  return true;
-}
-
 void registry::remove(cell_base* cell) noexcept {
   auto& s = shard_of(cell);
   std::lock_guard lock(s.mutex);

@@ -18,7 +18,20 @@ using detail::cell_base;
 class registry {
  public:
   /// False once close() ran: the runtime no longer accepts actors.
-  bool add(cell_base* cell);
+  /// `on_added` runs under the shard's lock, so close() (which takes every
+  /// lock after it stopped accepting) sees its effects.
+  template <class F>
+  bool add(cell_base* cell, F&& on_added) {
+    auto& s = shard_of(cell);
+    std::lock_guard lock(s.mutex);
+    if (!s.open) return false;
+    cell->registry_prev = nullptr;
+    cell->registry_next = s.first;
+    if (s.first) s.first->registry_prev = cell;
+    s.first = cell;
+    on_added();
+    return true;
+  }
   void remove(cell_base* cell) noexcept;
 
   /// Stops accepting, then calls `f` on every registered cell (under its shard's lock).

@@ -21,28 +21,31 @@ namespace courier::internal {
 
 class injection_queue {
  public:
-  /// Any thread. seq_cst on the count: the parking worker's re-check reads it
-  /// after announcing itself (a store->load pair, see parker.hpp).
+  /// Any thread. The caller then calls scheduler::notify(), which loads the
+  /// searching count and the parked mask: a store->load pair with the parking
+  /// worker's announce-then-re-check (see parker.hpp).
   void push(detail::cell_base* cell) {
     queue_.enqueue(cell);
-    // seq_cst: pairs with the seq_cst load in pending(); the enqueue happens-before
-    // any worker that reads the incremented count.
-    pending_.fetch_add(1, std::memory_order_seq_cst);
+    // seq_cst fence (a deliberate deviation from "no standalone fences"): the
+    // enqueue's stores are moodycamel's own (release, not seq_cst), so only a
+    // fence orders them before notify()'s loads. Pairs with the seq_cst fence
+    // in worker::park() between prepare_wait() and the re-check. An earlier
+    // version bumped a shared seq_cst counter here instead; that cost a
+    // contended cache line per external send (see docs/performance.md).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
   }
 
   detail::cell_base* try_pop() noexcept {
     detail::cell_base* cell = nullptr;
-    if (!queue_.try_dequeue(cell)) return nullptr;
-    pending_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: an upper bound is all readers need
-    return cell;
+    return queue_.try_dequeue(cell) ? cell : nullptr;
   }
 
-  /// Items pushed and not yet popped (may briefly overcount).
-  bool pending() const noexcept { return pending_.load(std::memory_order_seq_cst) > 0; }  // seq_cst: see push()
+  /// Anything queued (approximate; exact once the pushes happen-before, or
+  /// are fenced against, the caller's fence).
+  bool pending() const noexcept { return queue_.size_approx() > 0; }
 
  private:
   moodycamel::ConcurrentQueue<detail::cell_base*> queue_;
-  std::atomic<std::int64_t> pending_{0};
 };
 
 }  // namespace courier::internal

@@ -46,6 +46,7 @@ void worker::schedule_local(cell_base* cell) {
 void worker::loop() {
   auto spin_until = std::chrono::steady_clock::time_point::min();
   bool spinning = false;
+  unsigned spins = 0;
   for (;;) {
     if (auto* cell = find_work()) {
       end_searching();
@@ -60,10 +61,17 @@ void worker::loop() {
     auto now = std::chrono::steady_clock::now();
     if (!spinning) {
       spinning = true;
+      spins = 0;
       spin_until = now + spin_budget;
     }
     if (now < spin_until) {
-      for (int i = 0; i < 4; ++i) cpu_relax();
+      // Pause-spin first; then yield the core each round, so that a thread
+      // that shares this core (a sender outside the pool, more workers than
+      // cores) runs instead of waiting for our spin to end.
+      if (++spins < yield_after_spins)
+        for (int i = 0; i < 4; ++i) cpu_relax();
+      else
+        std::this_thread::yield();
       continue;
     }
     spinning = false;
@@ -142,6 +150,9 @@ void worker::end_searching() noexcept {
 void worker::park() {
   end_searching();
   owner_.parker_.prepare_wait(index_);
+  // seq_cst fence: pairs with the fence in injection_queue::push(), whose
+  // stores are not seq_cst (the deques' are, and need no fence).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   // seq_cst: the re-check after the announcement (see parker.hpp)
   if (owner_.stopping_.load(std::memory_order_seq_cst) || owner_.work_visible()) {
     if (owner_.parker_.cancel_wait(index_)) searching_ = true;  // a notifier counted us as searching

@@ -24,6 +24,12 @@ class counter_sink {
  public:
   counter_sink(counter_set& set, bool single_writer) noexcept : set_(set), single_writer_(single_writer) {}
 
+  /// A seq_cst increment, for `stopped`: ordered before the caller's load of
+  /// system::awaiting_ (a store->load pair with system::wait_for_actors()).
+  void add_seq_cst(std::atomic<std::uint64_t> counter_set::*field) noexcept {
+    (set_.*field).fetch_add(1, std::memory_order_seq_cst);  // seq_cst: see above; on our own line, so uncontended
+  }
+
   void add(std::atomic<std::uint64_t> counter_set::*field, std::uint64_t n = 1) noexcept {
     auto& counter = set_.*field;
     if (single_writer_)

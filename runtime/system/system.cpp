@@ -41,8 +41,24 @@ void system::release() noexcept {
 }
 
 void system::actor_finished() noexcept {
-  // acq_rel: release publishes the actor's last turn to wait_for_actors()'s acquire load
-  if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1) detail::futex_wake_all(live_);
+  // seq_cst: the load after the caller's seq_cst `stopped` increment; with
+  // wait_for_actors()'s store of awaiting_ then loads of the counters, one of
+  // the two sides sees the other (store->load).
+  if (!awaiting_.load(std::memory_order_seq_cst)) return;
+  finish_epoch_.fetch_add(1, std::memory_order_release);  // release: pairs with the waiter's acquire load of the epoch
+  detail::futex_wake_all(finish_epoch_);
+}
+
+std::uint64_t system::live_actors() noexcept {
+  std::uint64_t spawned = 0, stopped = 0;
+  auto add = [&](const counter_set& set) {
+    // seq_cst: the waiter's half of the store->load pair (see actor_finished())
+    spawned += set.spawned.load(std::memory_order_seq_cst);
+    stopped += set.stopped.load(std::memory_order_seq_cst);
+  };
+  for (std::size_t i = 0; i < scheduler_.size(); ++i) add(scheduler_.at(i).counters());
+  add(shared_counters_);
+  return spawned - stopped;
 }
 
 void system::set_error_hook(error_hook hook) {
@@ -65,11 +81,15 @@ void system::report(std::string_view actor, std::string_view message, std::strin
 }
 
 bool system::wait_for_actors(bool timed, std::chrono::steady_clock::time_point until) noexcept {
+  awaiting_.store(true, std::memory_order_seq_cst);  // seq_cst: see actor_finished()
   for (;;) {
-    auto live = live_.load(std::memory_order_acquire);  // acquire: pairs with actor_finished()'s release
-    if (live == 0) return true;
+    auto epoch = finish_epoch_.load(std::memory_order_acquire);  // acquire: pairs with actor_finished()'s release
+    // No spawn can start any more (the registry is closed), and every spawn
+    // that got in counted itself under the registry lock, which close() took
+    // after it: `spawned` is final here.
+    if (live_actors() == 0) return true;
     if (timed && std::chrono::steady_clock::now() >= until) return false;
-    detail::futex_wait(live_, live, timed, until);
+    detail::futex_wait(finish_epoch_, epoch, timed, until);
   }
 }
 

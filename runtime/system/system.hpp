@@ -1,8 +1,10 @@
 #pragma once
 // system: everything one runtime owns (scheduler, registry, timers, counters,
 // error hook) and the shutdown sequence. Reference-counted: the runtime holds
-// one reference and every cell one, so an address that outlives its runtime
-// still finds valid memory (it then behaves as an address to a stopped actor).
+// one reference (released after every actor finished) and every cell whose
+// memory outlives its actor holds one, so an address that outlives its
+// runtime still finds valid memory (it then behaves as an address to a
+// stopped actor). Live actors need no reference: ~runtime waits for them.
 
 #include <atomic>
 #include <chrono>
@@ -43,10 +45,11 @@ class system {
   void release() noexcept;
 
   // -- live actors ---------------------------------------------------------------------
+  // Live actors = spawned - stopped, summed over the per-thread counters, so
+  // neither spawn nor stop touches a line shared between workers. Only while
+  // someone waits for them to reach zero does a finishing actor wake it.
 
-  void actor_started() noexcept {
-    live_.fetch_add(1, std::memory_order_relaxed);  // relaxed: read with acquire after the decrements that matter
-  }
+  /// Called by an actor's last turn after it counted itself `stopped` (seq_cst).
   void actor_finished() noexcept;
 
   // -- errors ------------------------------------------------------------------------------
@@ -70,8 +73,12 @@ class system {
   internal::registry registry_;
   timer_service timers_;
   counter_set shared_counters_;
+  /// spawned - stopped over every counter set.
+  std::uint64_t live_actors() noexcept;
+
   std::atomic<std::uint32_t> refs_{1};
-  std::atomic<std::uint32_t> live_{0};
+  std::atomic<bool> awaiting_{false};            // someone waits in wait_for_actors()
+  std::atomic<std::uint32_t> finish_epoch_{0};  // futex word: bumped by actor_finished() while awaited
 
   std::mutex hook_mutex_;
   std::shared_ptr<const error_hook> hook_;

@@ -5,16 +5,21 @@
 // two threads (and a bounded random search of three): the work is always
 // taken (no lost wake-up), and a token is never left unconsumed.
 //
-// -DCOURIER_MODEL_BROKEN removes the re-check after prepare_wait; the model
-// must then fail.
+// Two variants of the work queue: a deque (its bottom store is seq_cst) and
+// the injection queue (moodycamel publishes with release stores, so both
+// sides add a seq_cst fence: injection_queue::push() and worker::park()).
+//
+// -DCOURIER_MODEL_BROKEN removes the re-check after prepare_wait, and
+// -DCOURIER_MODEL_NO_FENCE removes the two fences of the injection variant;
+// the model must fail either way.
 #include <relacy/relacy.hpp>
 
 #include <cstdint>
 
 namespace {
 
-template <int Threads>
-struct park_model : rl::test_suite<park_model<Threads>, Threads> {
+template <int Threads, bool Fenced>
+struct park_model : rl::test_suite<park_model<Threads, Fenced>, Threads> {
   static constexpr int notifiers = Threads - 1;
 
   rl::atomic<int> work;
@@ -36,10 +41,19 @@ struct park_model : rl::test_suite<park_model<Threads>, Threads> {
     token($).store(0, rl::mo_relaxed);
   }
 
+  static constexpr rl::memory_order work_order = Fenced ? rl::mo_acq_rel : rl::mo_seq_cst;
+  static constexpr rl::memory_order work_load = Fenced ? rl::mo_acquire : rl::mo_seq_cst;
+
+  static void fence() {
+#ifndef COURIER_MODEL_NO_FENCE
+    if (Fenced) rl::atomic_thread_fence(rl::mo_seq_cst, $);
+#endif
+  }
+
   bool take_work() {
-    int w = work($).load(rl::mo_seq_cst);
+    int w = work($).load(work_load);
     while (w > 0)
-      if (work($).compare_exchange_weak(w, w - 1, rl::mo_seq_cst)) return true;
+      if (work($).compare_exchange_weak(w, w - 1, work_order)) return true;
     return false;
   }
 
@@ -55,8 +69,9 @@ struct park_model : rl::test_suite<park_model<Threads>, Threads> {
         searching_now = false;
       }
       mask($).fetch_or(1, rl::mo_seq_cst);  // prepare_wait
+      fence();
 #ifndef COURIER_MODEL_BROKEN
-      if (work($).load(rl::mo_seq_cst) > 0) {  // re-check
+      if (work($).load(work_load) > 0) {  // re-check
         auto old = mask($).fetch_and(~std::uint64_t{1}, rl::mo_seq_cst);  // cancel_wait
         if (!(old & 1)) {
           wait_token();
@@ -71,7 +86,8 @@ struct park_model : rl::test_suite<park_model<Threads>, Threads> {
   }
 
   void notifier() {
-    work($).fetch_add(1, rl::mo_seq_cst);
+    work($).fetch_add(1, work_order);
+    fence();
     if (searching($).load(rl::mo_seq_cst) != 0) return;
     auto bits = mask($).load(rl::mo_seq_cst);
     while (bits != 0) {
@@ -98,12 +114,21 @@ struct park_model : rl::test_suite<park_model<Threads>, Threads> {
 
 }  // namespace
 
-int main() {
+template <bool Fenced>
+bool check() {
   rl::test_params full;
   full.search_type = rl::fair_full_search_scheduler_type;
-  if (!rl::simulate<park_model<2>>(full)) return 1;
+  if (!rl::simulate<park_model<2, Fenced>>(full)) return false;
   rl::test_params bounded;
   bounded.search_type = rl::random_scheduler_type;
   bounded.iteration_count = 200000;
-  return rl::simulate<park_model<3>>(bounded) ? 0 : 1;
+  return rl::simulate<park_model<3, Fenced>>(bounded);
+}
+
+int main() {
+#ifdef COURIER_MODEL_NO_FENCE
+  return check<true>() ? 0 : 1;  // only the fenced variant has fences to remove
+#else
+  return check<false>() && check<true>() ? 0 : 1;
+#endif
 }

@@ -66,6 +66,9 @@ struct cell_base {
   std::atomic<std::uint32_t> queued{0};
   /// Owner only: on_start has run.
   bool started = false;
+  /// Set by the last turn when the memory outlives it (addresses remain): the
+  /// cell then holds a reference on its system until it is freed.
+  bool holds_system = false;
 
   // -- identity ------------------------------------------------------------------
   const cell_ops* ops = nullptr;
