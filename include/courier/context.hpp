@@ -16,6 +16,10 @@
 
 namespace courier::detail {
 
+template <class B, class M>
+class ask_awaitable;
+class sleep_awaitable;
+
 template <class... Args>
 inline constexpr bool first_is_spawn_options = false;
 template <class First, class... Rest>
@@ -105,6 +109,42 @@ class context : private detail::cell_base {
     }
   }
 
+  /// Inside a coroutine handler (one returning courier::task<R>):
+  /// `co_await ctx.ask(addr, m)` gives result<R> with the errors of
+  /// reply::get (actor_stopped, handler_failed); the actor handles nothing
+  /// else until it resumes, and no worker is blocked meanwhile.
+  template <class B, class M>
+  auto ask(const address<B>& to, M&& message) {
+    if constexpr (!handles<B, M>) {
+      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      return detail::sleep_awaitable(base(), {});
+    } else {
+      return detail::ask_awaitable<B, std::decay_t<M>>(base(), detail::access::cell_of(to),
+                                                       std::decay_t<M>(std::forward<M>(message)), false, {});
+    }
+  }
+
+  /// `co_await ctx.ask_for(addr, m, d)`: as ask, or errc::timeout after `d`.
+  template <class B, class M, class Rep, class Period>
+  auto ask_for(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> timeout) {
+    if constexpr (!handles<B, M>) {
+      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      return detail::sleep_awaitable(base(), {});
+    } else {
+      return detail::ask_awaitable<B, std::decay_t<M>>(
+          base(), detail::access::cell_of(to), std::decay_t<M>(std::forward<M>(message)), true,
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
+    }
+  }
+
+  /// `co_await ctx.sleep_for(d)`: resumes no earlier than `d` from now, on
+  /// the runtime's timers (or at runtime shutdown); the actor handles nothing
+  /// else meanwhile.
+  template <class Rep, class Period>
+  auto sleep_for(std::chrono::duration<Rep, Period> delay) noexcept {
+    return detail::sleep_awaitable(base(), std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
+  }
+
   /// Like ask, and `f` gets errc::timeout if no reply came within `timeout`.
   template <class B, class M, class Rep, class Period, class F>
   void ask_for(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> timeout, F&& f) {
@@ -164,3 +204,4 @@ struct cell final : context<A> {
 
 #include <courier/detail/messages.hpp>
 #include <courier/detail/spawn.hpp>
+#include <courier/detail/awaitables.hpp>

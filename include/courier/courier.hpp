@@ -11,4 +11,5 @@
 #include <courier/reply.hpp>
 #include <courier/runtime.hpp>
 #include <courier/stats.hpp>
+#include <courier/task.hpp>
 #include <courier/version.hpp>

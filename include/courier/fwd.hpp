@@ -16,6 +16,8 @@ template <class A>
 class context;
 template <class R>
 class reply;
+template <class R>
+class task;
 struct config;
 struct spawn_options;
 struct stats;

@@ -43,6 +43,11 @@ template <class T>
 struct flatten_result<const result<T>> {
   using type = T;
 };
+// A coroutine handler's reply type is its task's.
+template <class T>
+struct flatten_result<task<T>> {
+  using type = T;
+};
 
 template <class A, class M>
 struct handler_return;

@@ -5,9 +5,11 @@
 
 #include <courier/detail/allocator.hpp>
 #include <courier/detail/cell.hpp>
+#include <courier/detail/frame.hpp>
 #include <courier/detail/futex.hpp>
 #include <courier/detail/timers.hpp>
 
+#include "runtime/actor/frame.hpp"
 #include "runtime/actor/lifecycle.hpp"
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
@@ -40,8 +42,11 @@ void wake_joiners(cell_base& cell) noexcept {
 
 void finish(cell_base& cell, counter_sink counters) noexcept {
   mailbox box(cell);
+  destroy_suspended(cell);  // a frame still suspended (stop() only) goes first
   box.close();  // the owner closes: it cannot find `idle`, so nothing to schedule
-  // What was accepted before the close: handled, unless stop() asked to drop it.
+  // Only stop() leaves accepted messages here (shutdown and auto-stop drain
+  // in the turn, run_turn()); the rest are refused pushes, or pushes that
+  // slipped in while the mailbox closed: dropped and counted.
   for (;;) {
     auto* e = box.pop();
     if (!e) {
@@ -49,16 +54,7 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
       std::this_thread::yield();  // a producer is linking a node
       continue;
     }
-    // acquire: pairs with the release fetch_or in detail::stop()
-    bool dropping = cell.lifecycle_word.load(std::memory_order_acquire) & lifecycle::stop_requested;
-    if (dropping || (e->flags & envelope::refused)) {
-      consume_unhandled(cell, e, counters);
-      continue;
-    }
-    if (e->flags & envelope::holds_slot)
-      cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only
-    e->run(e, &cell, action::handle);
-    if (e->flags & envelope::counted) counters.add(&counter_set::handled);
+    consume_unhandled(cell, e, counters);
   }
   cell.ops->stop(&cell);
   cell.ops->destroy(&cell);
@@ -168,7 +164,10 @@ void request_end(cell_base* cell, std::uint32_t request) noexcept {
 
 }  // namespace
 
-void stop(cell_base* cell) noexcept { request_end(cell, lifecycle::stop_requested); }
+void stop(cell_base* cell) noexcept {
+  request_end(cell, lifecycle::stop_requested);
+  wake(cell);  // a suspended coroutine handler is destroyed by the next turn
+}
 
 void shutdown(cell_base* cell) noexcept { request_end(cell, lifecycle::shutdown_requested); }
 

@@ -1,5 +1,6 @@
 #include "runtime/actor/turn.hpp"
 
+#include "runtime/actor/frame.hpp"
 #include "runtime/actor/lifecycle.hpp"
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
@@ -16,6 +17,12 @@ turn_end run_turn(cell_base& cell, worker& w) {
   if (!cell.started) {
     cell.started = true;
     cell.ops->start(&cell);
+  }
+  if (cell.frame) {  // a suspended coroutine handler was woken
+    resume_suspended(cell);
+    // Suspended again: the actor now belongs to that suspension, and a
+    // wake() may already run it on another worker. Do not touch the cell.
+    if (take_turn_suspended()) return turn_end::suspended;
   }
   auto* last = box.last();  // the snapshot: this turn handles nothing pushed after it
   bool reached = last == cell.tail;
@@ -38,19 +45,28 @@ turn_end run_turn(cell_base& cell, worker& w) {
         if (e->flags & envelope::pre_accepted) counters.add(&counter_set::dropped);
         continue;
       }
+      auto flags = e->flags;  // read first: once a coroutine handler suspends, `e` may be gone
       e->run(e, &cell, action::handle);
-      if (e->flags & envelope::counted) counters.add(&counter_set::handled);
+      if (flags & envelope::counted) counters.add(&counter_set::handled);
+      // A coroutine handler awaits: nothing else runs meanwhile, and the
+      // actor belongs to the suspension now (see above).
+      if (take_turn_suspended()) return turn_end::suspended;
       --budget;
       continue;
     }
     if (!box.empty()) return turn_end::reschedule;  // more than this turn may take: to the back
-    if (life & lifecycle::shutdown_requested) {
-      finish(cell, counters);
-      return turn_end::finished;
-    }
-    // seq_cst: the owner's half of the store->load pair with release_address()
-    // (see mailbox::try_acquire_idle): no address left and nothing queued
-    if (cell.strong.load(std::memory_order_seq_cst) == 0) {
+    // Drained after shutdown(), or unreachable (seq_cst: the owner's half of
+    // the store->load pair with release_address(), see
+    // mailbox::try_acquire_idle): close, and finish once nothing accepted
+    // before the close is left. What was queued in between is handled by
+    // this loop, never by the last turn (where a coroutine could not suspend).
+    if ((life & lifecycle::shutdown_requested) || cell.strong.load(std::memory_order_seq_cst) == 0) {
+      box.close();  // the owner closes: it cannot find `idle`
+      if (!box.empty()) {
+        last = box.last();
+        reached = false;
+        continue;
+      }
       finish(cell, counters);
       return turn_end::finished;
     }

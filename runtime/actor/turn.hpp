@@ -13,6 +13,7 @@ enum class turn_end {
   released,    // idle: the next push schedules it
   reschedule,  // more to do: the caller puts it at the back of its deque
   finished,    // the actor stopped; the cell must not be touched again
+  suspended,   // a coroutine handler awaits: the actor is owned by its suspension; wake() reschedules it
 };
 
 turn_end run_turn(detail::cell_base& cell, worker& w);

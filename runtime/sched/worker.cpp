@@ -125,6 +125,7 @@ void worker::run(cell_base* cell) {
   auto end = run_turn(*cell, *this);
   inside_turn = false;
   running_.store(nullptr, std::memory_order_relaxed);  // relaxed: diagnostics only
+  // released: idle; finished: gone; suspended: owned by its suspension
   if (end == turn_end::reschedule) {
     deque_.push(cell);  // the back: everything already queued runs first (I5)
     owner_.notify();

@@ -26,18 +26,29 @@ struct cell_ops {
   std::string_view type_name;
 };
 
-/// Lifecycle bits (cell_base::lifecycle).
+/// Lifecycle bits (cell_base::lifecycle_word).
 ///
 ///   running --stop()--------> stop_requested  (drop the queue after the current message)
 ///   running --shutdown()----> shutdown_requested (drain, then stop)
 ///   *       --last turn-----> done (on_stop ran, object destroyed; joiners woken)
 ///   joiners: someone waits in join(); the finisher must wake the futex.
+///
+/// A coroutine handler's suspension (runtime/actor/frame.cpp):
+///   running   --handler suspends, turn ends--> suspended (owned by the suspension:
+///                                              not idle, so pushes do not schedule)
+///   suspended --wake(): awaited event or stop()--> suspended | woken: the waker schedules
+///   running   --wake() before the turn noticed--> woken: the turn resumes at once
+///   the resuming turn clears both bits.
 namespace lifecycle {
 inline constexpr std::uint32_t stop_requested = 1;
 inline constexpr std::uint32_t shutdown_requested = 2;
 inline constexpr std::uint32_t done = 4;
 inline constexpr std::uint32_t joiners = 8;
+inline constexpr std::uint32_t suspended = 16;
+inline constexpr std::uint32_t woken = 32;
 }  // namespace lifecycle
+
+struct frame_base;
 
 struct cell_base {
   cell_base() noexcept = default;
@@ -69,6 +80,9 @@ struct cell_base {
   /// Set by the last turn when the memory outlives it (addresses remain): the
   /// cell then holds a reference on its system until it is freed.
   bool holds_system = false;
+
+  /// Owner only: the coroutine handler this actor is suspended in, if any.
+  frame_base* frame = nullptr;
 
   // -- identity ------------------------------------------------------------------
   const cell_ops* ops = nullptr;

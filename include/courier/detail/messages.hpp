@@ -14,6 +14,7 @@
 #include <courier/detail/type_name.hpp>
 #include <courier/error.hpp>
 #include <courier/handlers.hpp>
+#include <courier/task.hpp>
 
 namespace courier::detail {
 
@@ -50,6 +51,34 @@ result<R> call_for_reply(A& actor, M&& message, context<A>& ctx) noexcept {
   }
 }
 
+/// Starts a coroutine handler (its handler returned a task): the frame takes
+/// over the reply and the message, which lives in the envelope until the
+/// frame completes (the envelope stays as the mailbox's dummy meanwhile).
+template <class A, class M, class Task>
+void start_task(cell_base* base, envelope* e, M& message, completion<typename Task::value_type>* reply,
+                void (*destroy_message)(envelope*) noexcept) noexcept {
+  auto* c = access::cell_of<A>(base);
+  try {
+    Task t = invoke_handler(c->actor, std::move(message), static_cast<context<A>&>(*c));
+    auto& p = t.promise();
+    p.cell = base;
+    p.reply = reply;
+    p.message_type = type_name<M>();
+    p.message = e;
+    p.destroy_message = destroy_message;
+    run_frame(base, &p);
+    t.release();
+  } catch (const std::exception& ex) {  // only the frame's allocation can throw here
+    destroy_message(e);
+    if (reply) {
+      reply->try_complete(error{errc::handler_failed, ex.what()});
+      reply->release();
+    } else {
+      report_failure(base, type_name<M>(), ex.what());
+    }
+  }
+}
+
 /// A plain send: the handler's return value is discarded; an exception goes
 /// to the error hook.
 template <class A, class M>
@@ -59,19 +88,26 @@ struct message_envelope final : envelope {
       : envelope(&run_fn, counted | extra_flags), message(std::forward<U>(m)) {}
   ~message_envelope() {}
 
+  static void destroy_message(envelope* e) noexcept { static_cast<message_envelope*>(e)->message.~M(); }
+
   static void run_fn(envelope* e, cell_base* base, action what) noexcept {
     auto* self = static_cast<message_envelope*>(e);
+    using returned = typename handler_return<A, M>::type;
     switch (what) {
       case action::handle: {
-        auto* c = access::cell_of<A>(base);
-        try {
-          (void)invoke_handler(c->actor, std::move(self->message), static_cast<context<A>&>(*c));
-        } catch (const std::exception& ex) {
-          report_failure(base, type_name<M>(), ex.what());
-        } catch (...) {
-          report_failure(base, type_name<M>(), "unknown exception");
+        if constexpr (is_task<returned>::value) {
+          start_task<A, M, returned>(base, e, self->message, nullptr, &destroy_message);
+        } else {
+          auto* c = access::cell_of<A>(base);
+          try {
+            (void)invoke_handler(c->actor, std::move(self->message), static_cast<context<A>&>(*c));
+          } catch (const std::exception& ex) {
+            report_failure(base, type_name<M>(), ex.what());
+          } catch (...) {
+            report_failure(base, type_name<M>(), "unknown exception");
+          }
+          self->message.~M();
         }
-        self->message.~M();
         break;
       }
       case action::drop:
@@ -100,16 +136,23 @@ struct request_envelope final : envelope {
       : envelope(&run_fn, counted), reply(r), message(std::forward<U>(m)) {}
   ~request_envelope() {}
 
+  static void destroy_message(envelope* e) noexcept { static_cast<request_envelope*>(e)->message.~M(); }
+
   static void run_fn(envelope* e, cell_base* base, action what) noexcept {
     auto* self = static_cast<request_envelope*>(e);
+    using returned = typename handler_return<A, M>::type;
     switch (what) {
       case action::handle: {
-        auto* c = access::cell_of<A>(base);
-        auto outcome = call_for_reply<A, M, reply_type>(c->actor, std::move(self->message),
-                                                        static_cast<context<A>&>(*c));
-        self->message.~M();
-        self->reply->try_complete(std::move(outcome));
-        self->reply->release();
+        if constexpr (is_task<returned>::value) {
+          start_task<A, M, returned>(base, e, self->message, self->reply, &destroy_message);
+        } else {
+          auto* c = access::cell_of<A>(base);
+          auto outcome = call_for_reply<A, M, reply_type>(c->actor, std::move(self->message),
+                                                          static_cast<context<A>&>(*c));
+          self->message.~M();
+          self->reply->try_complete(std::move(outcome));
+          self->reply->release();
+        }
         break;
       }
       case action::drop:

@@ -1,0 +1,26 @@
+#pragma once
+// The runtime's view of a coroutine handler's frame (courier::task<R>):
+// started and resumed only inside its actor's turn (runtime/actor/frame.cpp).
+
+#include <coroutine>
+
+#include <courier/detail/cell.hpp>
+
+namespace courier::detail {
+
+struct frame_base {
+  std::coroutine_handle<> handle;
+  /// Delivers the outcome (or actor_stopped, when `stopped`: the frame is
+  /// destroyed unfinished), destroys the frame, then the message it handled.
+  void (*complete)(frame_base*, bool stopped) noexcept = nullptr;
+};
+
+/// Starts a coroutine handler inside its actor's turn. If it suspends, the
+/// cell keeps it (cell_base::frame) and the turn must end without releasing.
+void run_frame(cell_base* cell, frame_base* frame) noexcept;
+
+/// The event a suspended handler awaits has happened (or stop() wants the
+/// frame gone): schedules the actor if it is suspended. Any thread.
+void wake(cell_base* cell) noexcept;
+
+}  // namespace courier::detail
