@@ -24,6 +24,7 @@ WORKLOADS = [  # (name, headline unit, lower is better)
     ("footprint", "B/actor", True),
     ("ask_thread", "p50 ns", True),
     ("ask_actor", "M asks/s", False),
+    ("ask_actor_await", "M asks/s", False),  # courier only: co_await instead of a continuation
     ("idle", "cpu s/s", True),
 ]
 # extra metrics shown in their own rows: (workload, metric, label, lower is better)
@@ -120,6 +121,10 @@ def main():
         cc, fc = check("courier", name), (check("caf", name) if len(impls) > 1 else "-")
         failed |= cc != "ok" or (len(impls) > 1 and fc != "ok")
         print("%-26s %14s %14s %10s  %s / %s" % (label, fmt(c), fmt(f), ("%.1fx" % ratio) if ratio else "-", cc, fc))
+    cont, aw = median("courier", "ask_actor"), median("courier", "ask_actor_await")
+    if cont and aw:
+        print("%-26s %14s %14s %10s  %s" % ("ask_actor co_await vs then", fmt(aw), fmt(cont), "%.2fx" % (cont / aw),
+                                           "continuation / co_await time (target <= 1.3x)"))
     print("\nratio: how many times better courier is than CAF (>1 = courier better). JSON lines: %s" % json_out)
     return 1 if failed else 0
 

@@ -109,8 +109,10 @@ int run_main(int argc, char** argv, const std::string& impl, const std::string& 
   bool all_ok = true;
   bool any = false;
   std::printf("%-6s %-12s %14s %-10s %s\n", "impl", "workload", "median", "unit", "min / max, other metrics (medians), check");
+  // "ring" selects ring_a and ring_b; an exact name selects only itself.
+  bool exact = std::any_of(workloads.begin(), workloads.end(), [&](const workload& w) { return w.name == selected; });
   for (auto& w : workloads) {
-    if (selected != "all" && selected != w.name && w.name.rfind(selected + "_", 0) != 0) continue;
+    if (selected != "all" && selected != w.name && (exact || w.name.rfind(selected + "_", 0) != 0)) continue;
     any = true;
     if (warmup) {
       options small = opt;

@@ -262,6 +262,42 @@ bench::outcome ask_actor(const bench::options& o) {
   return {true, "ok", {{"Mask/s", static_cast<double>(n) / elapsed / 1e6, "M/s"}}};
 }
 
+// ask (actor) with co_await: the same round trips from a coroutine handler.
+namespace {
+class await_requester : public actor<await_requester> {
+ public:
+  await_requester(address<echo> e, std::uint64_t* errors, done_flag* d) : echo_(std::move(e)), errors_(errors), done_(d) {}
+  task<void> on(start_asking s, context<await_requester>& ctx) {
+    for (std::uint64_t i = 0; i < s.n; ++i) {
+      auto r = co_await ctx.ask(echo_, echo_request{i});
+      if (!r || *r != i + 1) ++*errors_;
+    }
+    done_->set();
+  }
+
+ private:
+  address<echo> echo_;
+  std::uint64_t* errors_;
+  done_flag* done_;
+};
+}  // namespace
+
+bench::outcome ask_actor_await(const bench::options& o) {
+  const auto n = bench::scaled(1'000'000, o);
+  std::uint64_t errors = 0;
+  done_flag done;
+  runtime rt{make_config(o)};
+  auto e = rt.spawn<echo>();
+  auto r = rt.spawn<await_requester>(e, &errors, &done);
+  auto t0 = bench::clock::now();
+  r.send(start_asking{n});
+  done.wait();
+  auto elapsed = bench::seconds_since(t0);
+  rt.shutdown();
+  if (errors) return bench::fail("reply != request + 1");
+  return {true, "ok", {{"Mask/s", static_cast<double>(n) / elapsed / 1e6, "M/s"}}};
+}
+
 // -- idle -----------------------------------------------------------------------------------
 
 namespace {

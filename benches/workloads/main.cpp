@@ -14,5 +14,6 @@ int main(int argc, char** argv) {
                           {"footprint", footprint, true},
                           {"ask_thread", ask_thread, true},
                           {"ask_actor", ask_actor, false},
+                          {"ask_actor_await", ask_actor_await, false},
                           {"idle", idle, true}});
 }

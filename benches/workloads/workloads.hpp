@@ -17,6 +17,7 @@ bench::outcome spawn_b(const bench::options& o);
 bench::outcome footprint(const bench::options& o);
 bench::outcome ask_thread(const bench::options& o);
 bench::outcome ask_actor(const bench::options& o);
+bench::outcome ask_actor_await(const bench::options& o);
 bench::outcome idle(const bench::options& o);
 
 /// Precomputed receive counts of the ring workload (shared with the CAF peer).
