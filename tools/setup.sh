@@ -21,12 +21,12 @@ courier_install_missing() {
   fi
 }
 
-# meson setup if the directory is new, else reconfigure with the same options.
+# meson setup if the directory is new, else reconfigure it (new options included).
 courier_configure() {
   dir=$1
   shift
   if [ -f "$dir/build.ninja" ]; then
-    meson configure "$dir" "$@" >/dev/null
+    meson setup --reconfigure "$dir" --wrap-mode=nodownload "$@" >/dev/null
   else
     meson setup "$dir" --wrap-mode=nodownload "$@" >/dev/null
   fi

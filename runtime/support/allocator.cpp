@@ -1,6 +1,7 @@
 // The only file that includes mimalloc: explicit mi_malloc / mi_free (never a
 // global override), or the system allocator when built with -Dmimalloc=disabled.
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -15,6 +16,20 @@
 
 namespace courier::detail {
 
+#if COURIER_COUNT_OBJECTS
+namespace {
+std::atomic<std::int64_t> live{0};
+}  // namespace
+#endif
+
+std::int64_t live_allocations() noexcept {
+#if COURIER_COUNT_OBJECTS
+  return live.load(std::memory_order_acquire);  // acquire: pairs with the release decrements in deallocate()
+#else
+  return -1;
+#endif
+}
+
 void* allocate(std::size_t size) {
 #if COURIER_USE_MIMALLOC
   void* p = mi_malloc(size);
@@ -22,10 +37,16 @@ void* allocate(std::size_t size) {
   void* p = std::malloc(size);
 #endif
   if (!p) throw std::bad_alloc();
+#if COURIER_COUNT_OBJECTS
+  live.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; read after the teardown it checks
+#endif
   return p;
 }
 
 void deallocate(void* pointer) noexcept {
+#if COURIER_COUNT_OBJECTS
+  if (pointer) live.fetch_sub(1, std::memory_order_release);  // release: pairs with live_allocations()'s acquire
+#endif
 #if COURIER_USE_MIMALLOC
   mi_free(pointer);
 #else

@@ -32,7 +32,12 @@ struct test_envelope : envelope {
 struct fresh_cell {
   cell_base cell;
   fresh_cell() { mailbox::init(cell); }
-  ~fresh_cell() { mailbox(cell).release_dummy(); }
+  ~fresh_cell() {
+    mailbox box(cell);
+    while (box.pop()) {  // each pop releases the previous node
+    }
+    box.release_dummy();
+  }
 };
 
 }  // namespace

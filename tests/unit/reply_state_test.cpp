@@ -56,3 +56,12 @@ TEST_CASE("a waiter blocked in get is woken by the completion") {
   REQUIRE(v.has_value());
   CHECK(*v == 5);
 }
+
+TEST_CASE("the live-allocation count sees a block until it is freed (test builds count)") {
+  auto before = courier::detail::live_allocations();
+  if (before < 0) return;  // a build without -Dobject_counts
+  void* p = courier::detail::allocate(16);
+  CHECK(courier::detail::live_allocations() == before + 1);
+  courier::detail::deallocate(p);
+  CHECK(courier::detail::live_allocations() == before);
+}

@@ -4,6 +4,7 @@
 // runtime/support/allocator.cpp, the only file that includes mimalloc.h.
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <utility>
 
@@ -12,6 +13,11 @@ namespace courier::detail {
 /// Never returns null: throws std::bad_alloc.
 void* allocate(std::size_t size);
 void deallocate(void* pointer) noexcept;
+
+/// Blocks allocated and not yet freed (cells, envelopes, reply slots,
+/// frames, timer entries), or -1 when the library was built without
+/// -Dobject_counts=true. Tests assert it is 0 after every runtime teardown.
+std::int64_t live_allocations() noexcept;
 
 /// Allocates and constructs a T; the only `new` of the library.
 template <class T, class... Args>
