@@ -17,6 +17,15 @@ struct stats {
   /// Accepted messages destroyed unhandled: queued when their actor stopped,
   /// timers pending at shutdown or firing at a stopped actor.
   std::uint64_t dropped = 0;
+  /// Messages a mailbox accepted (sends that returned success, and send_after
+  /// deliveries, which were accepted when requested). Once the runtime is
+  /// quiet: accepted == handled + dropped.
+  std::uint64_t accepted = 0;
+  /// Requests (ask, ctx.ask, co_await ask) queued in a mailbox, and those of
+  /// them whose reply the runtime settled (by the handler's answer, or with
+  /// actor_stopped when dropped). Once quiet: replies_issued == replies_completed.
+  std::uint64_t replies_issued = 0;
+  std::uint64_t replies_completed = 0;
 };
 
 }  // namespace courier

@@ -26,9 +26,11 @@ namespace {
 void consume_unhandled(cell_base& cell, envelope* e, counter_sink& counters) noexcept {
   if (e->flags & envelope::holds_slot)
     cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only
-  bool refused = (e->flags & envelope::refused) && !(e->flags & envelope::pre_accepted);
+  auto flags = e->flags;
+  bool refused = (flags & envelope::refused) && !(flags & envelope::pre_accepted);
   e->run(e, &cell, refused ? action::discard : action::drop);
-  if (!refused && (e->flags & envelope::counted)) counters.add(&counter_set::dropped);
+  if (!refused && (flags & envelope::counted)) counters.add(&counter_set::dropped);
+  if (flags & envelope::request) counters.add(&counter_set::replies_completed);  // with actor_stopped
 }
 
 void wake_joiners(cell_base& cell) noexcept {
@@ -100,6 +102,20 @@ namespace courier::detail {
 
 using internal::mailbox;
 
+namespace {
+
+/// A message accepted (a send that succeeds, or a timer delivery whose fate
+/// is decided now) and a request whose reply the runtime now owes.
+void count_delivery(cell_base* cell, std::uint32_t flags, bool accepted) noexcept {
+  if (!(flags & (envelope::counted | envelope::request))) return;  // a continuation
+  auto counters = internal::counters_here(internal::system_of(*cell));
+  if ((flags & envelope::counted) && (accepted || (flags & envelope::pre_accepted)))
+    counters.add(&internal::counter_set::accepted);
+  if (flags & envelope::request) counters.add(&internal::counter_set::replies_issued);
+}
+
+}  // namespace
+
 delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
   if (cell->capacity != 0 && !bypass_capacity) {
     // relaxed: the count bounds the queue and publishes nothing (the push does)
@@ -109,10 +125,13 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
     }
     e->flags |= envelope::holds_slot;
   }
+  auto flags = e->flags;  // once pushed, `e` belongs to the consumer
   switch (mailbox(*cell).push(e)) {
     case mailbox::push_result::accepted:
+      count_delivery(cell, flags, true);
       return delivery::accepted;
     case mailbox::push_result::accepted_idle:
+      count_delivery(cell, flags, true);
       internal::system_of(*cell).scheduler().schedule(cell);
       return delivery::accepted;
     case mailbox::push_result::rejected:
@@ -122,8 +141,10 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
       }
       return delivery::rejected_closed;
     case mailbox::push_result::refused:
+      count_delivery(cell, flags, false);
       return delivery::refused_queued;
     case mailbox::push_result::refused_owner:
+      count_delivery(cell, flags, false);
       // The actor is done and its mailbox was idle: we own the consumer side.
       internal::settle(*cell, internal::counters_here(internal::system_of(*cell)));
       return delivery::refused_queued;
@@ -132,7 +153,9 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
 }
 
 void drop_unqueued(cell_base* cell, envelope* e) noexcept {
-  internal::counters_here(internal::system_of(*cell)).add(&internal::counter_set::dropped);
+  auto counters = internal::counters_here(internal::system_of(*cell));
+  counters.add(&internal::counter_set::accepted);  // a timer's message: accepted when it was requested
+  counters.add(&internal::counter_set::dropped);
   dispose(cell, e);
 }
 

@@ -12,7 +12,7 @@ using detail::action;
 namespace lifecycle = detail::lifecycle;
 
 turn_end run_turn(cell_base& cell, worker& w) {
-  counter_sink counters(w.counters(), true);
+  counter_sink counters(w.counters());
   mailbox box(cell);
   if (!cell.started) {
     cell.started = true;
@@ -40,12 +40,13 @@ turn_end run_turn(cell_base& cell, worker& w) {
       if (e == last) reached = true;
       if (e->flags & envelope::holds_slot)
         cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only; the slot frees before the handler runs
-      if (e->flags & envelope::refused) {
-        e->run(e, &cell, (e->flags & envelope::pre_accepted) ? action::drop : action::discard);
-        if (e->flags & envelope::pre_accepted) counters.add(&counter_set::dropped);
+      auto flags = e->flags;  // read first: once a coroutine handler suspends, `e` may be gone
+      if (flags & envelope::request) counters.add(&counter_set::replies_completed);  // answered below, or actor_stopped
+      if (flags & envelope::refused) {
+        e->run(e, &cell, (flags & envelope::pre_accepted) ? action::drop : action::discard);
+        if (flags & envelope::pre_accepted) counters.add(&counter_set::dropped);
         continue;
       }
-      auto flags = e->flags;  // read first: once a coroutine handler suspends, `e` may be gone
       e->run(e, &cell, action::handle);
       if (flags & envelope::counted) counters.add(&counter_set::handled);
       // A coroutine handler awaits: nothing else runs meanwhile, and the

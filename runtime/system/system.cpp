@@ -26,10 +26,13 @@ void default_hook(std::string_view actor, std::string_view message, std::string_
                what.data());
 }
 
+std::atomic<std::uint64_t> next_system_id{1};
+
 }  // namespace
 
 system::system(courier::runtime& owner, const config& cfg)
     : owner_(owner),
+      id_(next_system_id.fetch_add(1, std::memory_order_relaxed)),  // relaxed: only uniqueness matters
       scheduler_(*this, worker_count(cfg), cfg.batch),
       hook_(std::make_shared<const error_hook>(default_hook)) {
   scheduler_.start();
@@ -49,15 +52,39 @@ void system::actor_finished() noexcept {
   detail::futex_wake_all(finish_epoch_);
 }
 
+template <class F>
+void system::for_each_counter_set(F&& f) {
+  for (std::size_t i = 0; i < scheduler_.size(); ++i) f(scheduler_.at(i).counters());
+  std::lock_guard lock(outside_mutex_);
+  for (auto& set : outside_counters_) f(*set);
+}
+
+counter_set& system::outside_counters() {
+  struct slot {
+    std::uint64_t system_id = 0;
+    counter_set* set = nullptr;
+  };
+  thread_local slot cache[4];
+  thread_local unsigned next_victim = 0;
+  for (auto& s : cache)
+    if (s.system_id == id_) return *s.set;
+  auto owned = std::make_unique<counter_set>();
+  auto* set = owned.get();
+  {
+    std::lock_guard lock(outside_mutex_);
+    outside_counters_.push_back(std::move(owned));
+  }
+  cache[next_victim++ % 4] = {id_, set};
+  return *set;
+}
+
 std::uint64_t system::live_actors() noexcept {
   std::uint64_t spawned = 0, stopped = 0;
-  auto add = [&](const counter_set& set) {
+  for_each_counter_set([&](const counter_set& set) {
     // seq_cst: the waiter's half of the store->load pair (see actor_finished())
     spawned += set.spawned.load(std::memory_order_seq_cst);
     stopped += set.stopped.load(std::memory_order_seq_cst);
-  };
-  for (std::size_t i = 0; i < scheduler_.size(); ++i) add(scheduler_.at(i).counters());
-  add(shared_counters_);
+  });
   return spawned - stopped;
 }
 
@@ -134,22 +161,23 @@ void system::teardown() {
 
 courier::stats system::stats() noexcept {
   courier::stats total;
-  auto add = [&](const counter_set& set) {
+  for_each_counter_set([&](const counter_set& set) {
     // relaxed: statistics only; each counter is monotonic
     total.spawned += set.spawned.load(std::memory_order_relaxed);
     total.stopped += set.stopped.load(std::memory_order_relaxed);
     total.handled += set.handled.load(std::memory_order_relaxed);
     total.dropped += set.dropped.load(std::memory_order_relaxed);
-  };
-  for (std::size_t i = 0; i < scheduler_.size(); ++i) add(scheduler_.at(i).counters());
-  add(shared_counters_);
+    total.accepted += set.accepted.load(std::memory_order_relaxed);
+    total.replies_issued += set.replies_issued.load(std::memory_order_relaxed);
+    total.replies_completed += set.replies_completed.load(std::memory_order_relaxed);
+  });
   return total;
 }
 
 counter_sink counters_here(system& sys) noexcept {
   auto* w = worker::current();
-  if (w && &w->owner().system() == &sys) return counter_sink(w->counters(), true);
-  return counter_sink(sys.shared_counters(), false);
+  if (w && &w->owner().system() == &sys) return counter_sink(w->counters());
+  return counter_sink(sys.outside_counters());
 }
 
 }  // namespace courier::internal

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 #include <courier/config.hpp>
 #include <courier/runtime.hpp>
@@ -35,7 +36,9 @@ class system {
   internal::scheduler& scheduler() noexcept { return scheduler_; }
   internal::registry& registry() noexcept { return registry_; }
   timer_service& timers() noexcept { return timers_; }
-  counter_set& shared_counters() noexcept { return shared_counters_; }
+  /// The counter set of the calling thread when it is not one of our
+  /// workers (created on its first use, cached per thread).
+  counter_set& outside_counters();
 
   // -- references --------------------------------------------------------------------
 
@@ -69,10 +72,15 @@ class system {
   bool wait_for_actors(bool timed, std::chrono::steady_clock::time_point until) noexcept;
 
   courier::runtime& owner_;
+  const std::uint64_t id_;  // never reused in the process: keys the per-thread cache of outside_counters()
   internal::scheduler scheduler_;
   internal::registry registry_;
   timer_service timers_;
-  counter_set shared_counters_;
+  template <class F>
+  void for_each_counter_set(F&& f);
+
+  std::mutex outside_mutex_;
+  std::vector<std::unique_ptr<counter_set>> outside_counters_;
   /// spawned - stopped over every counter set.
   std::uint64_t live_actors() noexcept;
 

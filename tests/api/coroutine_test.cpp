@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/conservation.hpp"
 #include "tests/support/doctest.hpp"
 #include "tests/support/tracked.hpp"
 #include "tests/support/wait.hpp"
@@ -132,6 +133,8 @@ TEST_CASE("10,000 concurrent requests into an actor whose handler awaits another
   CHECK(s.order_errors.load() == 0);
   CHECK(s.guard.violations() == 0);
   CHECK(rt.stats().handled == 2 * senders * each);
+  CHECK(rt.shutdown(30s));
+  courier::test::check_conservation(rt.stats());
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/conservation.hpp"
 #include "tests/support/doctest.hpp"
 #include "tests/support/tracked.hpp"
 #include "tests/support/wait.hpp"
@@ -242,6 +243,8 @@ TEST_CASE("runtime shutdown drains every actor and reports clean" * doctest::tim
     CHECK(d.done());
     CHECK(d.send(note{"x"}).error().code() == errc::actor_stopped);
   }
+  CHECK(s.accepted == 20 * 50);
+  courier::test::check_conservation(s);
   CHECK(rt.shutdown(1ms));  // later calls return the first call's value
   CHECK_FALSE(static_cast<bool>(rt.spawn<diary>(j)));  // no new actors after shutdown
 }
@@ -378,4 +381,21 @@ TEST_CASE("ctx.stop and ctx.shutdown end the actor from inside" * doctest::timeo
   b.join();
   CHECK(j->snapshot() == (drained ? std::vector<std::string>{"drained"} : std::vector<std::string>{}));
   CHECK(rt.stats().dropped == (accepted ? 1u : 0u));
+}
+
+TEST_CASE("stats count accepted messages and issued and completed replies" * doctest::timeout(30)) {
+  auto j = std::make_shared<journal>();
+  runtime rt{{.workers = 2}};
+  auto d = rt.spawn<diary>(j);
+  for (int i = 0; i < 3; ++i) REQUIRE(d.send(payload{tracked(1)}).has_value());
+  CHECK(*d.ask(count_query{0}).get() == 3);
+  d.stop();
+  d.join();
+  CHECK_FALSE(d.send(payload{tracked(1)}).has_value());  // refused: not accepted
+  auto s = rt.stats();
+  CHECK(s.accepted == 4);
+  CHECK(s.handled == 4);
+  CHECK(s.replies_issued == 1);
+  CHECK(s.replies_completed == 1);
+  courier::test::check_conservation(s);
 }

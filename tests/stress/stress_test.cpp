@@ -8,12 +8,14 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/conservation.hpp"
 #include "tests/support/doctest.hpp"
 #include "tests/support/tracked.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace courier;
 using namespace std::chrono_literals;
+using courier::test::check_conservation;
 using courier::test::exclusive;
 using courier::test::stress_divisor;
 using courier::test::tracked;
@@ -76,6 +78,7 @@ TEST_CASE("8 threads x 250k messages to one actor: exact count, sum and per-send
   CHECK(s->guard.violations() == 0);
   CHECK(rt.shutdown(30s));
   CHECK(rt.stats().handled == total);
+  check_conservation(rt.stats());
 }
 
 namespace {
@@ -122,6 +125,7 @@ TEST_CASE("64 migrating sender actors keep per-sender order at the receiver" * d
   CHECK(s->guard.violations() == 0);
   for (auto& g : guards) CHECK(g->violations() == 0);
   CHECK(rt.shutdown(30s));
+  check_conservation(rt.stats());
 }
 
 namespace {
@@ -183,6 +187,7 @@ TEST_CASE("16 ping-pong pairs go idle between every message and never stall" * d
   for (auto& g : guards) CHECK(g->violations() == 0);
   for (auto& a : all) a.stop();  // pairs hold each other's addresses
   CHECK(rt.shutdown(30s));
+  check_conservation(rt.stats());
 }
 
 namespace {
@@ -279,7 +284,9 @@ TEST_CASE("stop and shutdown while 8 threads and 32 actors keep sending: every m
     // Every send either succeeded and was handled or dropped-and-counted, or returned an error.
     CHECK(st.handled == state.handled.load() + own[1].load());
     CHECK(st.handled + st.dropped == accepted.load() + own[0].load());
+    CHECK(st.accepted == accepted.load() + own[0].load());  // the runtime's count agrees with the senders'
     CHECK(refused.load() > 0);
+    check_conservation(st);
   }
   CHECK(tracked::live.load() == before);
 }
@@ -321,6 +328,5 @@ TEST_CASE("requests racing an actor's stop all complete" * doctest::timeout(300)
     CHECK(ok.load() + stopped.load() == 800);
   }
   CHECK(rt.shutdown(30s));
-  auto st = rt.stats();
-  CHECK(st.spawned == st.stopped);
+  check_conservation(rt.stats());
 }

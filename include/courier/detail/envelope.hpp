@@ -35,6 +35,7 @@ struct envelope : mailbox_node {
   static constexpr std::uint32_t holds_slot = 2;    // took a bounded-mailbox slot
   static constexpr std::uint32_t refused = 4;       // linked into a closed mailbox; its sender got the error
   static constexpr std::uint32_t pre_accepted = 8;  // accepted earlier (timer): counts as dropped if refused
+  static constexpr std::uint32_t request = 16;      // carries a reply slot (stats().replies_*)
 
   explicit envelope(thunk fn, std::uint32_t initial_flags) noexcept : run(fn), flags(initial_flags) {}
 

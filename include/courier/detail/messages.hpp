@@ -133,7 +133,7 @@ struct request_envelope final : envelope {
 
   template <class U>
   request_envelope(completion<reply_type>* r, U&& m)
-      : envelope(&run_fn, counted), reply(r), message(std::forward<U>(m)) {}
+      : envelope(&run_fn, counted | request), reply(r), message(std::forward<U>(m)) {}
   ~request_envelope() {}
 
   static void destroy_message(envelope* e) noexcept { static_cast<request_envelope*>(e)->message.~M(); }
