@@ -13,6 +13,7 @@
 #include "runtime/actor/lifecycle.hpp"
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
+#include "runtime/support/chaos.hpp"
 #include "runtime/system/system.hpp"
 
 namespace courier::internal {
@@ -131,6 +132,7 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
       count_delivery(cell, flags, true);
       return delivery::accepted;
     case mailbox::push_result::accepted_idle:
+      COURIER_CHAOS_POINT("deliver: found idle, before scheduling");
       count_delivery(cell, flags, true);
       internal::system_of(*cell).scheduler().schedule(cell);
       return delivery::accepted;

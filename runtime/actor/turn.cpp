@@ -5,6 +5,7 @@
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/sched/worker.hpp"
+#include "runtime/support/chaos.hpp"
 
 namespace courier::internal {
 
@@ -71,7 +72,9 @@ turn_end run_turn(cell_base& cell, worker& w) {
       finish(cell, counters);
       return turn_end::finished;
     }
+    COURIER_CHAOS_POINT("turn: before the release CAS");
     if (box.try_release()) {
+      COURIER_CHAOS_POINT("turn: released, before the address re-check");
       // seq_cst: as above; the last address may have gone just before the release
       if (cell.strong.load(std::memory_order_seq_cst) == 0 && box.try_reacquire()) continue;
       return turn_end::released;

@@ -32,6 +32,8 @@
 #include <courier/detail/cell.hpp>
 #include <courier/detail/envelope.hpp>
 
+#include "runtime/support/chaos.hpp"
+
 namespace courier::internal {
 
 using detail::cell_base;
@@ -77,9 +79,11 @@ class mailbox {
     // later acquires our link; acquire pairs with the owner's release CAS in
     // try_release(), so when we find `idle` the next turn sees the last one's writes (I1).
     auto old = cell_.head.exchange(reinterpret_cast<std::uintptr_t>(e), std::memory_order_acq_rel);
+    COURIER_CHAOS_POINT("push: exchanged, not yet linked");
     if (old & closed) {
       e->flags |= envelope::refused;  // plain: published by the link store below
       pointer(old)->next.store(e, std::memory_order_release);  // release: pairs with the acquire in pop(); publishes the node
+      COURIER_CHAOS_POINT("push: refused, closed not yet restored");
       // acq_rel: keeps `closed` sticky; pairs with the final release CAS (which expects it)
       cell_.head.fetch_or(closed, std::memory_order_acq_rel);
       return (old & idle) ? push_result::refused_owner : push_result::refused;
@@ -94,6 +98,7 @@ class mailbox {
     auto word = cell_.head.load(std::memory_order_relaxed);  // relaxed: validated by the CAS
     for (;;) {
       if (word & closed) return false;
+      COURIER_CHAOS_POINT("close: before the CAS, racing pushes");
       auto desired = (word | closed) & ~idle;
       // acq_rel: release publishes the lifecycle flag set before close() to
       // the owner whose release CAS fails on this word; acquire pairs with

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "runtime/support/cache_line.hpp"
+#include "runtime/support/chaos.hpp"
 
 namespace courier::internal {
 
@@ -101,6 +102,7 @@ class work_stealing_deque {
     if (t >= b) return nullptr;
     auto* a = buffer_.load(std::memory_order_acquire);  // acquire: pairs with grow's release store
     T value = a->get(t);
+    COURIER_CHAOS_POINT("steal: slot read, before the CAS");
     // seq_cst: the CAS that elects one taker of slot t (paper: seq_cst)
     if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst, std::memory_order_relaxed))
       return nullptr;

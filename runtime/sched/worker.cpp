@@ -7,6 +7,7 @@
 
 #include "runtime/actor/turn.hpp"
 #include "runtime/sched/scheduler.hpp"
+#include "runtime/support/chaos.hpp"
 
 namespace courier::internal {
 
@@ -108,6 +109,7 @@ cell_base* worker::steal_from_others() {
 }
 
 cell_base* worker::steal_half(worker& victim) {
+  COURIER_CHAOS_POINT("steal: before taking from the victim");
   auto* first = victim.deque_.steal();
   if (!first) return nullptr;
   auto more = victim.deque_.size() / 2;
@@ -150,7 +152,9 @@ void worker::end_searching() noexcept {
 
 void worker::park() {
   end_searching();
+  COURIER_CHAOS_POINT("park: before announcing");
   owner_.parker_.prepare_wait(index_);
+  COURIER_CHAOS_POINT("park: announced, before the re-check");
   // seq_cst fence: pairs with the fence in injection_queue::push(), whose
   // stores are not seq_cst (the deques' are, and need no fence).
   std::atomic_thread_fence(std::memory_order_seq_cst);

@@ -61,7 +61,7 @@ class relay : public actor<relay<Next>> {
 static_assert(std::is_same_v<reply_type_t<relay<pricer>, quote>, int>, "the reply type of a task<R> handler is R");
 
 TEST_CASE("a chain of 3 actors, each awaiting the next" * doctest::timeout(30)) {
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto p = rt.spawn<pricer>();
   auto b = rt.spawn<relay<pricer>>(p);
   auto a = rt.spawn<relay<relay<pricer>>>(b);
@@ -112,9 +112,9 @@ class awaiting_server : public actor<awaiting_server> {
 
 TEST_CASE("10,000 concurrent requests into an actor whose handler awaits another actor" * doctest::timeout(120)) {
   constexpr std::uint32_t senders = 4;
-  const std::uint64_t each = 10'000 / senders / (stress_divisor > 1 ? 2 : 1);
+  const std::uint64_t each = 10'000 / senders / (stress_divisor() > 1 ? 2 : 1);
   order_state s(senders);
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto d = rt.spawn<doubler>();
   auto server = rt.spawn<awaiting_server>(d, &s);
   std::vector<std::thread> threads;
@@ -172,7 +172,7 @@ TEST_CASE("stop during a suspension destroys the frame and completes the reply w
   std::atomic<int> frames_destroyed{0};
   gate g;
   {
-    runtime rt{{.workers = 2}};
+    runtime rt{{.workers = courier::test::test_workers()}};
     auto p = rt.spawn<pricer>();
     auto a = rt.spawn<stuck_awaiter>(p, &frames_destroyed);
     std::atomic<bool> suspended{false};
@@ -192,7 +192,7 @@ TEST_CASE("stop during a suspension destroys the frame and completes the reply w
 }
 
 TEST_CASE("the awaited actor stopping gives the coroutine actor_stopped" * doctest::timeout(30)) {
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto p = rt.spawn<pricer>();
   auto relay_actor = rt.spawn<relay<pricer>>(p);
   p.stop();
@@ -222,7 +222,7 @@ class thrower : public actor<thrower> {
 }  // namespace
 
 TEST_CASE("an exception thrown after a co_await completes the reply with handler_failed" * doctest::timeout(30)) {
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   std::atomic<int> hooked{0};
   std::string what;
   rt.set_error_hook([&](std::string_view, std::string_view, std::string_view w) {
@@ -283,7 +283,7 @@ task<int> cycle_a::on(poke p, context<cycle_a>& ctx) {
 
 TEST_CASE("a cycle (A awaits B while B sends to A) does not deadlock: A's message waits" * doctest::timeout(30)) {
   std::atomic<int> notes{0};
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto a = rt.spawn<cycle_a>(&notes);
   auto b = rt.spawn<cycle_b>(a);
   a.send(b);
@@ -315,7 +315,7 @@ class sleeper : public actor<sleeper> {
 
 TEST_CASE("sleep_for resumes no earlier than asked, and the actor handles nothing else meanwhile" *
           doctest::timeout(30)) {
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto s = rt.spawn<sleeper>();
   auto slept = s.ask(nap{20ms});
   auto after = s.ask(ping{1});  // queued behind the sleeping handler
@@ -326,7 +326,7 @@ TEST_CASE("sleep_for resumes no earlier than asked, and the actor handles nothin
 }
 
 TEST_CASE("a ping queued behind a suspended handler is answered only after it resumes" * doctest::timeout(30)) {
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto s = rt.spawn<sleeper>();
   auto slept = s.ask(nap{50ms});
   auto pong = s.ask(ping{5});
@@ -350,7 +350,7 @@ class impatient : public actor<impatient> {
 }  // namespace
 
 TEST_CASE("co_await ctx.ask_for gives timeout when no reply comes in time" * doctest::timeout(30)) {
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto p = rt.spawn<pricer>();
   auto i = rt.spawn<impatient>(p);
   gate g;
@@ -361,7 +361,7 @@ TEST_CASE("co_await ctx.ask_for gives timeout when no reply comes in time" * doc
 }
 
 TEST_CASE("shutdown lets a suspended handler finish first" * doctest::timeout(30)) {
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto s = rt.spawn<sleeper>();
   auto slept = s.ask(nap{20ms});
   auto queued = s.ask(ping{3});
@@ -372,7 +372,7 @@ TEST_CASE("shutdown lets a suspended handler finish first" * doctest::timeout(30
 }
 
 TEST_CASE("runtime shutdown resumes a sleeping handler early and finishes cleanly" * doctest::timeout(30)) {
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto s = rt.spawn<sleeper>();
   auto slept = s.ask(nap{std::chrono::milliseconds(3'600'000)});
   auto t0 = std::chrono::steady_clock::now();

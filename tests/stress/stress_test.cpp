@@ -1,6 +1,6 @@
 // Stress with exact accounting: millions of messages, exact counts,
 // per-sender FIFO, an exclusivity check in every handler (I1-I7).
-// Sanitizer builds divide the message counts by test::stress_divisor.
+// Sanitizer builds divide the message counts by test::stress_divisor().
 #include <courier/courier.hpp>
 
 #include <atomic>
@@ -61,9 +61,9 @@ class sink : public actor<sink> {
 TEST_CASE("8 threads x 250k messages to one actor: exact count, sum and per-sender order" *
           doctest::timeout(300)) {
   constexpr std::uint32_t threads = 8;
-  const std::uint64_t per_thread = 250'000 / stress_divisor;
+  const std::uint64_t per_thread = 250'000 / stress_divisor();
   auto s = std::make_shared<sink_state>(threads);
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto target = rt.spawn<sink>(s);
   std::vector<std::thread> senders;
   for (std::uint32_t t = 0; t < threads; ++t)
@@ -111,10 +111,10 @@ class migrating_sender : public actor<migrating_sender> {
 
 TEST_CASE("64 migrating sender actors keep per-sender order at the receiver" * doctest::timeout(300)) {
   constexpr std::uint32_t senders = 64;
-  const std::uint64_t each = 20'000 / stress_divisor;
+  const std::uint64_t each = 20'000 / stress_divisor();
   auto s = std::make_shared<sink_state>(senders);
   std::vector<std::unique_ptr<exclusive>> guards;
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto target = rt.spawn<sink>(s);
   for (std::uint32_t i = 0; i < senders; ++i) {
     guards.push_back(std::make_unique<exclusive>());
@@ -155,10 +155,10 @@ class player : public actor<player> {
 
 TEST_CASE("16 ping-pong pairs go idle between every message and never stall" * doctest::timeout(300)) {
   constexpr int pairs = 16;
-  const std::uint64_t bounces = 200'000 / stress_divisor;
+  const std::uint64_t bounces = 200'000 / stress_divisor();
   std::atomic<std::uint64_t> progress{0};
   std::vector<std::unique_ptr<exclusive>> guards;
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   std::vector<address<player>> all;
   for (int p = 0; p < pairs; ++p) {
     guards.push_back(std::make_unique<exclusive>());
@@ -204,9 +204,9 @@ class stamp : public actor<stamp> {
 TEST_CASE("2,000 times: every worker parks, one message from outside is handled within 100 ms" *
           doctest::timeout(300)) {
   std::atomic<std::uint64_t> handled{0};
-  runtime rt{{.workers = 2}};
+  runtime rt{{.workers = courier::test::test_workers()}};
   auto s = rt.spawn<stamp>(&handled);
-  const std::uint64_t cycles = 2000 / (stress_divisor > 1 ? 4 : 1);
+  const std::uint64_t cycles = 2000 / (stress_divisor() > 1 ? 4 : 1);
   for (std::uint64_t i = 1; i <= cycles; ++i) {
     // Let the workers finish spinning and park (worker::spin_budget is 20 us).
     auto idle_from = std::chrono::steady_clock::now();
@@ -257,13 +257,13 @@ TEST_CASE("stop and shutdown while 8 threads and 32 actors keep sending: every m
   std::atomic<std::uint64_t> accepted{0}, refused{0};
   std::atomic<std::uint64_t> own[2] = {0, 0};  // sprayers' own messages: accepted, handled
   {
-    runtime rt{{.workers = 2}};
+    runtime rt{{.workers = courier::test::test_workers()}};
     std::vector<address<counter_actor>> targets;
     for (int i = 0; i < 8; ++i) targets.push_back(rt.spawn<counter_actor>(&state));
     std::vector<address<sprayer>> sprayers;
     for (int i = 0; i < 32; ++i) sprayers.push_back(rt.spawn<sprayer>(targets, &accepted, &refused, own));
     for (auto& s : sprayers)
-      if (s.send(spray{2000 / stress_divisor})) own[0].fetch_add(1);
+      if (s.send(spray{2000 / stress_divisor()})) own[0].fetch_add(1);
     std::atomic<bool> go_on{true};
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t)
@@ -273,7 +273,7 @@ TEST_CASE("stop and shutdown while 8 threads and 32 actors keep sending: every m
           (targets[(t + i) % targets.size()].send(tracked(i)) ? accepted : refused)
               .fetch_add(1, std::memory_order_relaxed);
       });
-    REQUIRE(wait_until([&] { return accepted.load() > 20'000 / stress_divisor; }));
+    REQUIRE(wait_until([&] { return accepted.load() > 20'000 / stress_divisor(); }));
     for (std::size_t i = 0; i < targets.size(); ++i) (i % 2 ? targets[i].stop() : targets[i].shutdown());
     for (auto& t : targets) t.join();
     go_on.store(false);
@@ -302,8 +302,8 @@ class answerer : public actor<answerer> {
 }  // namespace
 
 TEST_CASE("requests racing an actor's stop all complete" * doctest::timeout(300)) {
-  const int rounds = 200 / static_cast<int>(stress_divisor > 1 ? 4 : 1);
-  runtime rt{{.workers = 2}};
+  const int rounds = 200 / static_cast<int>(stress_divisor() > 1 ? 4 : 1);
+  runtime rt{{.workers = courier::test::test_workers()}};
   for (int round = 0; round < rounds; ++round) {
     auto a = rt.spawn<answerer>();
     std::vector<std::thread> threads;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <thread>
 
 namespace courier::test {
@@ -44,15 +46,34 @@ class gate {
 
 /// Sanitizer builds run the stress tests at a smaller scale.
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-inline constexpr std::uint64_t stress_divisor = 10;
+inline constexpr std::uint64_t sanitizer_divisor = 10;
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-inline constexpr std::uint64_t stress_divisor = 10;
+inline constexpr std::uint64_t sanitizer_divisor = 10;
 #else
-inline constexpr std::uint64_t stress_divisor = 1;
+inline constexpr std::uint64_t sanitizer_divisor = 1;
 #endif
 #else
-inline constexpr std::uint64_t stress_divisor = 1;
+inline constexpr std::uint64_t sanitizer_divisor = 1;
 #endif
+
+inline std::uint64_t environment_number(const char* name, std::uint64_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+/// Divides the stress tests' message counts: COURIER_STRESS_DIVISOR, else
+/// 10 under sanitizers, else 1 (tools/torture sets it for its many runs).
+inline std::uint64_t stress_divisor() {
+  static const std::uint64_t d = environment_number("COURIER_STRESS_DIVISOR", sanitizer_divisor);
+  return d == 0 ? 1 : d;
+}
+
+/// Workers of the stress tests' runtimes: COURIER_TEST_WORKERS, else 2
+/// (tools/torture oversubscribes: 8 workers on 2 cores, 4 pinned to one).
+inline std::size_t test_workers() {
+  static const std::size_t w = static_cast<std::size_t>(environment_number("COURIER_TEST_WORKERS", 2));
+  return w == 0 ? 2 : w;
+}
 
 }  // namespace courier::test

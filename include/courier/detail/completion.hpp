@@ -14,6 +14,7 @@
 #include <utility>
 
 #include <courier/detail/allocator.hpp>
+#include <courier/detail/chaos.hpp>
 #include <courier/detail/futex.hpp>
 #include <courier/error.hpp>
 
@@ -32,7 +33,9 @@ struct completion {
     // relaxed: the exchange only elects the single completer (RMWs on one word
     // are totally ordered); the value itself is published by deliver_'s own
     // release (reply_state::state_ or the continuation's mailbox push).
+    COURIER_DETAIL_CHAOS_POINT("reply: before claiming");
     if (claimed_.exchange(1, std::memory_order_relaxed) != 0) return false;
+    COURIER_DETAIL_CHAOS_POINT("reply: claimed, before delivering");
     deliver_(this, std::move(value));
     return true;
   }
