@@ -138,8 +138,12 @@ bool system::shutdown(std::chrono::steady_clock::duration grace) {
   } else {
     std::vector<std::string> stuck;
     registry_.for_each([&](detail::cell_base* cell) {
-      for (std::size_t i = 0; i < scheduler_.size(); ++i)
-        if (scheduler_.at(i).running() == cell) stuck.emplace_back(detail::name_of(cell));
+      bool inside = false;
+      for (std::size_t i = 0; i < scheduler_.size(); ++i) inside |= scheduler_.at(i).running() == cell;
+      // A coroutine handler suspended in its await is inside a handler too.
+      // acquire: pairs with the suspending turn's acq_rel fetch_or
+      inside |= (cell->lifecycle_word.load(std::memory_order_acquire) & detail::lifecycle::suspended) != 0;
+      if (inside) stuck.emplace_back(detail::name_of(cell));
       detail::stop(cell);  // what is still queued is dropped as soon as a worker gets to it
     });
     for (auto& name : stuck) report(name, "(unknown)", "stuck in a handler at shutdown");

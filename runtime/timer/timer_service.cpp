@@ -31,8 +31,10 @@ void timer_service::run() noexcept {
       continue;
     }
     auto now = clock::now();
-    if (heap_.top().when > now) {
-      wake_.wait_until(lock, heap_.top().when);
+    if (auto deadline = heap_.top().when; deadline > now) {
+      // A copy: wait_until reads its deadline after releasing the lock, when
+      // an add() may have reallocated the heap (found by tools/fuzz, ASan).
+      wake_.wait_until(lock, deadline);
       continue;
     }
     while (!heap_.empty() && heap_.top().when <= now) {

@@ -381,3 +381,30 @@ TEST_CASE("runtime shutdown resumes a sleeping handler early and finishes cleanl
   CHECK(std::chrono::steady_clock::now() - t0 < 20s);
   CHECK(slept.get().has_value());
 }
+
+namespace {
+struct ask_myself {
+  int unused;
+};
+class self_asker : public actor<self_asker> {
+ public:
+  task<int> on(ask_myself, context<self_asker>& ctx) {
+    // The request waits behind this very handler: only the timeout can end the wait.
+    auto r = co_await ctx.ask_for(ctx.self(), quote{1}, std::chrono::hours(1));
+    co_return r ? 1 : (r.error().code() == errc::timeout ? 2 : 3);
+  }
+  int on(quote q) { return q.amount; }
+};
+}  // namespace
+
+TEST_CASE("runtime shutdown times out a pending co_await ask_for, so the handler finishes (found by tools/fuzz)" *
+          doctest::timeout(60)) {
+  runtime rt{{.workers = 2}};
+  auto a = rt.spawn<self_asker>();
+  auto r = a.ask(ask_myself{0});
+  REQUIRE(wait_until([&] { return rt.stats().handled == 1; }));
+  CHECK(rt.shutdown(20s));  // before the fix the timer was cancelled silently and this timed out
+  auto v = r.get();
+  REQUIRE(v.has_value());
+  CHECK(*v == 2);
+}

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "runtime/timer/timer_service.hpp"
@@ -72,4 +73,28 @@ TEST_CASE("stop cancels pending timers, and later additions are cancelled at onc
   std::lock_guard lock(l.mutex);
   CHECK(l.fired.empty());
   CHECK(l.cancelled.size() == 3);
+}
+
+TEST_CASE("adding timers while the service waits for an earlier deadline is safe (found by tools/fuzz)") {
+  // Before the fix the service waited on a reference into its heap, which a
+  // concurrent add() could reallocate (ASan: heap-use-after-free).
+  log l;
+  timer_service timers;
+  auto now = std::chrono::steady_clock::now();
+  timers.add(now + 20ms, new probe(l, -1, now + 20ms));
+  std::thread adder([&] {
+    for (int i = 0; i < 2000; ++i) {
+      auto due = std::chrono::steady_clock::now() + 1h;
+      timers.add(due, new probe(l, i, due));
+    }
+  });
+  adder.join();
+  REQUIRE(courier::test::wait_until([&] {
+    std::lock_guard lock(l.mutex);
+    return !l.fired.empty();
+  }));
+  timers.stop();
+  std::lock_guard lock(l.mutex);
+  CHECK(l.fired == std::vector<int>{-1});
+  CHECK(l.cancelled.size() == 2000);
 }
