@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "benches/harness/done_flag.hpp"
 #include "benches/workloads/workloads.hpp"
 
 using namespace courier;
@@ -16,16 +17,7 @@ namespace {
 
 config make_config(const bench::options& o) { return config{.workers = o.workers, .batch = o.batch}; }
 
-struct done_flag {
-  std::atomic<bool> done{false};
-  void set() {
-    done.store(true, std::memory_order_release);
-    done.notify_all();
-  }
-  void wait() {
-    while (!done.load(std::memory_order_acquire)) done.wait(false, std::memory_order_acquire);
-  }
-};
+using bench::done_flag;
 
 // -- spawn (a) --------------------------------------------------------------------
 
@@ -246,13 +238,15 @@ class requester : public actor<requester> {
 };
 }  // namespace
 
-bench::outcome ask_actor(const bench::options& o) {
+// Runs n round trips from a requester actor R (continuation or co_await form).
+template <class R>
+bench::outcome ask_between_actors(const bench::options& o) {
   const auto n = bench::scaled(1'000'000, o);
   std::uint64_t errors = 0;
   done_flag done;
   runtime rt{make_config(o)};
   auto e = rt.spawn<echo>();
-  auto r = rt.spawn<requester>(e, &errors, &done);
+  auto r = rt.spawn<R>(e, &errors, &done);
   auto t0 = bench::clock::now();
   r.send(start_asking{n});
   done.wait();
@@ -282,21 +276,8 @@ class await_requester : public actor<await_requester> {
 };
 }  // namespace
 
-bench::outcome ask_actor_await(const bench::options& o) {
-  const auto n = bench::scaled(1'000'000, o);
-  std::uint64_t errors = 0;
-  done_flag done;
-  runtime rt{make_config(o)};
-  auto e = rt.spawn<echo>();
-  auto r = rt.spawn<await_requester>(e, &errors, &done);
-  auto t0 = bench::clock::now();
-  r.send(start_asking{n});
-  done.wait();
-  auto elapsed = bench::seconds_since(t0);
-  rt.shutdown();
-  if (errors) return bench::fail("reply != request + 1");
-  return {true, "ok", {{"Mask/s", static_cast<double>(n) / elapsed / 1e6, "M/s"}}};
-}
+bench::outcome ask_actor(const bench::options& o) { return ask_between_actors<requester>(o); }
+bench::outcome ask_actor_await(const bench::options& o) { return ask_between_actors<await_requester>(o); }
 
 // -- idle -----------------------------------------------------------------------------------
 

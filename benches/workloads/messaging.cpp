@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "benches/harness/done_flag.hpp"
 #include "benches/workloads/workloads.hpp"
 
 using namespace courier;
@@ -15,17 +16,7 @@ namespace {
 
 config make_config(const bench::options& o) { return config{.workers = o.workers, .batch = o.batch}; }
 
-// A latch the measuring thread waits on (the workload's end).
-struct done_flag {
-  std::atomic<bool> done{false};
-  void set() {
-    done.store(true, std::memory_order_release);
-    done.notify_all();
-  }
-  void wait() {
-    while (!done.load(std::memory_order_acquire)) done.wait(false, std::memory_order_acquire);
-  }
-};
+using bench::done_flag;
 
 // -- pingpong ------------------------------------------------------------------
 

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "benches/harness/done_flag.hpp"
 #include "benches/harness/harness.hpp"
 #include "benches/workloads/workloads.hpp"
 
@@ -31,16 +32,7 @@ using fib_atom = atom_constant<atom("fib")>;
 using res_atom = atom_constant<atom("res")>;
 using get_atom = atom_constant<atom("get")>;
 
-struct done_flag {
-  std::atomic<bool> done{false};
-  void set() {
-    done.store(true, std::memory_order_release);
-    done.notify_all();
-  }
-  void wait() {
-    while (!done.load(std::memory_order_acquire)) done.wait(false, std::memory_order_acquire);
-  }
-};
+using bench::done_flag;
 
 actor_system_config make_config(const bench::options& o) {
   actor_system_config cfg;
