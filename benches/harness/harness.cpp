@@ -59,7 +59,8 @@ void add_latency(outcome& o, const histogram& h, const std::string& prefix) {
 namespace {
 
 void usage(const std::string& impl, const std::vector<workload>& workloads) {
-  std::printf("usage: %s-bench [--workload NAME|all] [--scale S] [--runs N] [--workers W] [--json FILE] [--list]\n",
+  std::printf("usage: %s-bench [--workload NAME|all] [--scale S] [--runs N] [--workers W] [--json FILE] [--list]\n"
+              "       [--no-warmup] [--spin-us US] [--min-awake N]   (the last two: courier's idle policy)\n",
               impl.c_str());
   std::printf("workloads:");
   for (auto& w : workloads) std::printf(" %s", w.name.c_str());
@@ -94,6 +95,8 @@ int run_main(int argc, char** argv, const std::string& impl, const std::string& 
     else if (a == "--workers") opt.workers = static_cast<std::size_t>(std::atoi(next().c_str()));
     else if (a == "--json") json_path = next();
     else if (a == "--no-warmup") warmup = false;
+    else if (a == "--spin-us") opt.spin_us = std::atoi(next().c_str());
+    else if (a == "--min-awake") opt.min_awake = static_cast<std::size_t>(std::atoi(next().c_str()));
     else if (a == "--list") {
       for (auto& w : workloads) std::printf("%s\n", w.name.c_str());
       return 0;

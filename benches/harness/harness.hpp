@@ -19,6 +19,8 @@ struct options {
   std::size_t workers = 0;     // 0 = number of cores
   std::uint32_t batch = 64;
   std::string allocator;       // shown on every result line
+  int spin_us = -1;            // courier's config::spin (-1 = the default)
+  std::size_t min_awake = 0;   // courier's config::min_awake
 };
 
 /// One metric of one run.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "benches/harness/done_flag.hpp"
+#include "benches/workloads/make_config.hpp"
 #include "benches/workloads/workloads.hpp"
 
 using namespace courier;
@@ -13,8 +14,6 @@ using namespace courier;
 namespace courier_bench {
 
 namespace {
-
-config make_config(const bench::options& o) { return config{.workers = o.workers, .batch = o.batch}; }
 
 using bench::done_flag;
 

@@ -1,9 +1,11 @@
 #pragma once
 // Runtime and spawn configuration: aggregates with a default for every field.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace courier {
 
@@ -14,6 +16,18 @@ struct config {
   std::size_t workers = 0;
   /// Most messages an actor handles in one turn before it yields its worker.
   std::uint32_t batch = 64;
+
+  // -- idle policy (see docs/tuning.md for measured trade-offs) ------------------
+  /// How long a worker that ran out of work keeps looking before it sleeps
+  /// on its futex: longer = faster pick-up of the next message, more CPU
+  /// burnt after each burst. 0 = park at once.
+  std::chrono::microseconds spin{20};
+  /// Workers (the first `min_awake`) that never park: the lowest wake-up
+  /// latency, at the cost of one busy core each.
+  std::size_t min_awake = 0;
+  /// CPUs to pin workers to (worker i on pin[i % pin.size()], with
+  /// sched_setaffinity); empty = no pinning (the default).
+  std::vector<int> pin{};
 };
 
 /// Per-actor options; a spawn_options first argument of spawn() is always

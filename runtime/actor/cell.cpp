@@ -14,6 +14,7 @@
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/support/chaos.hpp"
+#include "runtime/support/probes.hpp"
 #include "runtime/system/system.hpp"
 
 namespace courier::internal {
@@ -31,7 +32,10 @@ void consume_unhandled(cell_base& cell, envelope* e, counter_sink& counters) noe
   bool refused = (flags & envelope::refused) && !(flags & envelope::pre_accepted);
   e->run(e, &cell, refused ? action::discard : action::drop);
   if (!refused && (flags & envelope::counted)) counters.add(&counter_set::dropped);
-  if (flags & envelope::request) counters.add(&counter_set::replies_completed);  // with actor_stopped
+  if (flags & envelope::request) {
+    counters.add(&counter_set::replies_completed);  // with actor_stopped
+    COURIER_PROBE1(reply, &cell);
+  }
 }
 
 void wake_joiners(cell_base& cell) noexcept {
@@ -129,10 +133,12 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
   auto flags = e->flags;  // once pushed, `e` belongs to the consumer
   switch (mailbox(*cell).push(e)) {
     case mailbox::push_result::accepted:
+      COURIER_PROBE2(send, cell, 1);
       count_delivery(cell, flags, true);
       return delivery::accepted;
     case mailbox::push_result::accepted_idle:
       COURIER_CHAOS_POINT("deliver: found idle, before scheduling");
+      COURIER_PROBE2(send, cell, 1);
       count_delivery(cell, flags, true);
       internal::system_of(*cell).scheduler().schedule(cell);
       return delivery::accepted;
@@ -143,6 +149,7 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
       }
       return delivery::rejected_closed;
     case mailbox::push_result::refused:
+      COURIER_PROBE2(send, cell, 0);
       count_delivery(cell, flags, false);
       return delivery::refused_queued;
     case mailbox::push_result::refused_owner:

@@ -6,6 +6,7 @@
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/sched/worker.hpp"
 #include "runtime/support/chaos.hpp"
+#include "runtime/support/probes.hpp"
 
 namespace courier::internal {
 
@@ -42,7 +43,10 @@ turn_end run_turn(cell_base& cell, worker& w) {
       if (e->flags & envelope::holds_slot)
         cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only; the slot frees before the handler runs
       auto flags = e->flags;  // read first: once a coroutine handler suspends, `e` may be gone
-      if (flags & envelope::request) counters.add(&counter_set::replies_completed);  // answered below, or actor_stopped
+      if (flags & envelope::request) {
+        counters.add(&counter_set::replies_completed);  // answered below, or actor_stopped
+        COURIER_PROBE1(reply, &cell);
+      }
       if (flags & envelope::refused) {
         e->run(e, &cell, (flags & envelope::pre_accepted) ? action::drop : action::discard);
         if (flags & envelope::pre_accepted) counters.add(&counter_set::dropped);

@@ -1,9 +1,16 @@
 #include "runtime/sched/scheduler.hpp"
 
+#include "runtime/support/probes.hpp"
+
 namespace courier::internal {
 
-scheduler::scheduler(internal::system& sys, std::size_t workers, std::uint32_t batch)
-    : system_(sys), batch_(batch == 0 ? 1 : batch), parker_(workers) {
+scheduler::scheduler(internal::system& sys, std::size_t workers, const config& cfg)
+    : system_(sys),
+      batch_(cfg.batch == 0 ? 1 : cfg.batch),
+      spin_(cfg.spin),
+      min_awake_(cfg.min_awake),
+      pin_(cfg.pin),
+      parker_(workers) {
   workers_.reserve(workers);
   for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<worker>(*this, i));
 }
@@ -24,6 +31,7 @@ void scheduler::stop() {
 }
 
 void scheduler::schedule(cell_base* cell) {
+  COURIER_PROBE1(schedule, cell);
   auto* w = worker::current();
   if (w && &w->owner() == this) {
     w->schedule_local(cell);

@@ -6,11 +6,13 @@
 // notify() wakes one parked worker only when no worker is searching (I3, I6).
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include <courier/config.hpp>
 #include <courier/detail/cell.hpp>
 
 #include "runtime/sched/injection_queue.hpp"
@@ -23,7 +25,7 @@ class system;
 
 class scheduler {
  public:
-  scheduler(internal::system& sys, std::size_t workers, std::uint32_t batch);
+  scheduler(internal::system& sys, std::size_t workers, const config& cfg);
   ~scheduler();
 
   void start();
@@ -43,12 +45,18 @@ class scheduler {
   std::size_t size() const noexcept { return workers_.size(); }
   worker& at(std::size_t i) noexcept { return *workers_[i]; }
   std::uint32_t batch() const noexcept { return batch_; }
+  std::chrono::microseconds spin() const noexcept { return spin_; }
+  std::size_t min_awake() const noexcept { return min_awake_; }
+  const std::vector<int>& pin() const noexcept { return pin_; }
 
  private:
   friend class worker;
 
   internal::system& system_;
   std::uint32_t batch_;
+  std::chrono::microseconds spin_;
+  std::size_t min_awake_;
+  std::vector<int> pin_;
   std::vector<std::unique_ptr<worker>> workers_;
   injection_queue injection_;
   parker parker_;

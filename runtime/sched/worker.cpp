@@ -8,6 +8,7 @@
 #include "runtime/actor/turn.hpp"
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/support/chaos.hpp"
+#include "runtime/support/probes.hpp"
 
 namespace courier::internal {
 
@@ -26,7 +27,14 @@ void worker::start() {
     this_worker = this;
     char name[16];
     std::snprintf(name, sizeof name, "courier-w%zu", index_);
-    pthread_setname_np(pthread_self(), name);
+    pthread_setname_np(pthread_self(), name);  // so perf, top and gdb show it
+    if (auto& cpus = owner_.pin(); !cpus.empty()) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpus[index_ % cpus.size()], &set);
+      if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+        std::fprintf(stderr, "courier: could not pin %s to CPU %d\n", name, cpus[index_ % cpus.size()]);
+    }
     loop();
     this_worker = nullptr;
   });
@@ -63,7 +71,7 @@ void worker::loop() {
     if (!spinning) {
       spinning = true;
       spins = 0;
-      spin_until = now + spin_budget;
+      spin_until = now + owner_.spin();
     }
     if (now < spin_until) {
       // Pause-spin first; then yield the core each round, so that a thread
@@ -76,6 +84,7 @@ void worker::loop() {
       continue;
     }
     spinning = false;
+    if (index_ < owner_.min_awake()) continue;  // config::min_awake: this worker never parks
     park();
   }
   end_searching();
@@ -112,6 +121,7 @@ cell_base* worker::steal_half(worker& victim) {
   COURIER_CHAOS_POINT("steal: before taking from the victim");
   auto* first = victim.deque_.steal();
   if (!first) return nullptr;
+  COURIER_PROBE2(steal, index_, victim.index_);
   auto more = victim.deque_.size() / 2;
   for (std::int64_t i = 0; i < more; ++i) {
     auto* cell = victim.deque_.steal();
@@ -124,7 +134,9 @@ cell_base* worker::steal_half(worker& victim) {
 void worker::run(cell_base* cell) {
   running_.store(cell, std::memory_order_relaxed);  // relaxed: diagnostics only (see running())
   inside_turn = true;
+  COURIER_PROBE2(turn_begin, cell, index_);
   auto end = run_turn(*cell, *this);
+  COURIER_PROBE2(turn_end, cell, static_cast<int>(end));  // the cell may be gone: only its address is recorded
   inside_turn = false;
   running_.store(nullptr, std::memory_order_relaxed);  // relaxed: diagnostics only
   // released: idle; finished: gone; suspended: owned by its suspension
@@ -163,7 +175,9 @@ void worker::park() {
     if (owner_.parker_.cancel_wait(index_)) searching_ = true;  // a notifier counted us as searching
     return;
   }
+  COURIER_PROBE1(park, index_);
   owner_.parker_.commit_wait(index_);
+  COURIER_PROBE1(wake, index_);
   searching_ = true;  // the notifier counted us as searching
 }
 

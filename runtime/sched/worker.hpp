@@ -24,7 +24,6 @@ class scheduler;
 class worker {
  public:
   static constexpr std::uint32_t run_next_cap = 16;
-  static constexpr std::chrono::microseconds spin_budget{20};
   static constexpr unsigned yield_after_spins = 16;
 
   worker(scheduler& owner, std::size_t index);

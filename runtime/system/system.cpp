@@ -33,7 +33,7 @@ std::atomic<std::uint64_t> next_system_id{1};
 system::system(courier::runtime& owner, const config& cfg)
     : owner_(owner),
       id_(next_system_id.fetch_add(1, std::memory_order_relaxed)),  // relaxed: only uniqueness matters
-      scheduler_(*this, worker_count(cfg), cfg.batch),
+      scheduler_(*this, worker_count(cfg), cfg),
       hook_(std::make_shared<const error_hook>(default_hook)) {
   scheduler_.start();
 }
