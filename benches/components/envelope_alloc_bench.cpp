@@ -1,6 +1,6 @@
 // Envelope allocation: courier's allocator (mimalloc unless built with
 // -Dmimalloc=disabled) vs the system malloc, same binary.
-#include <benchmark/benchmark.h>
+#include "benches/components/benchmark.hpp"
 
 #include <cstdlib>
 #include <thread>

@@ -1,6 +1,6 @@
 // Mailbox push/pop: courier's mailbox vs a mutex + deque and a raw
 // moodycamel enqueue/dequeue (the lower bound of a queue operation).
-#include <benchmark/benchmark.h>
+#include "benches/components/benchmark.hpp"
 
 #include <atomic>
 #include <vector>

@@ -1,7 +1,7 @@
 // Send-to-handle on one worker: an actor sending itself the next message,
 // through the public API; baseline: the same loop through a mutex + deque and
 // a std::function call on one thread.
-#include <benchmark/benchmark.h>
+#include "benches/components/benchmark.hpp"
 
 #include <courier/courier.hpp>
 

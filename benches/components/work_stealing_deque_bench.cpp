@@ -1,5 +1,5 @@
 // Chase-Lev deque: owner push/pop, push/steal, vs a mutex + deque.
-#include <benchmark/benchmark.h>
+#include "benches/components/benchmark.hpp"
 
 #include "benches/components/baselines.hpp"
 #include "runtime/sched/work_stealing_deque.hpp"

@@ -8,6 +8,7 @@
 #include <courier/error.hpp>
 #include <courier/fwd.hpp>
 #include <courier/handlers.hpp>
+#include <courier/metrics.hpp>
 #include <courier/reply.hpp>
 #include <courier/runtime.hpp>
 #include <courier/stats.hpp>

@@ -12,6 +12,7 @@
 #include <courier/config.hpp>
 #include <courier/context.hpp>
 #include <courier/fwd.hpp>
+#include <courier/metrics.hpp>
 #include <courier/stats.hpp>
 
 namespace courier {
@@ -59,6 +60,8 @@ class runtime {
 
   std::size_t workers() const noexcept;
   courier::stats stats() const noexcept;
+  /// A snapshot of the workers' activity and of the runtime (docs/metrics.md).
+  courier::metrics metrics() const;
 
  private:
   bool shutdown_for(std::chrono::steady_clock::duration grace);

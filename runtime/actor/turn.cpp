@@ -60,7 +60,10 @@ turn_end run_turn(cell_base& cell, worker& w) {
       --budget;
       continue;
     }
-    if (!box.empty()) return turn_end::reschedule;  // more than this turn may take: to the back
+    if (!box.empty()) {  // more than this turn may take: to the back
+      if (budget == 0) counters.add(&counter_set::batch_limit_hits);
+      return turn_end::reschedule;
+    }
     // Drained after shutdown(), or unreachable (seq_cst: the owner's half of
     // the store->load pair with release_address(), see
     // mailbox::try_acquire_idle): close, and finish once nothing accepted

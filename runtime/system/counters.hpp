@@ -19,7 +19,17 @@ struct alignas(cache_line_size) counter_set {
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> replies_issued{0};
   std::atomic<std::uint64_t> replies_completed{0};
+  std::atomic<std::uint64_t> replies_dropped{0};
+  // worker activity (runtime::metrics())
+  std::atomic<std::uint64_t> turns{0};
+  std::atomic<std::uint64_t> batch_limit_hits{0};
+  std::atomic<std::uint64_t> steals_attempted{0};
+  std::atomic<std::uint64_t> steals_succeeded{0};
+  std::atomic<std::uint64_t> parks{0};
+  std::atomic<std::uint64_t> wakeups{0};
+  std::atomic<std::uint64_t> injection_pops{0};
 };
+static_assert(sizeof(counter_set) <= 2 * cache_line_size, "a worker's counters stay on its own two lines");
 
 /// Where the calling thread counts: its own set (single writer: a relaxed
 /// load and store, no lock prefix).

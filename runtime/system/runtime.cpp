@@ -26,6 +26,8 @@ std::size_t runtime::workers() const noexcept { return system_->scheduler().size
 
 courier::stats runtime::stats() const noexcept { return system_->stats(); }
 
+courier::metrics runtime::metrics() const { return system_->metrics(); }
+
 }  // namespace courier
 
 namespace courier::detail {

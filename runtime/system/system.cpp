@@ -136,14 +136,8 @@ bool system::shutdown(std::chrono::steady_clock::duration grace) {
   if (clean) {
     scheduler_.stop();
   } else {
-    std::vector<std::string> stuck;
-    registry_.for_each([&](detail::cell_base* cell) {
-      bool inside = false;
-      for (std::size_t i = 0; i < scheduler_.size(); ++i) inside |= scheduler_.at(i).running() == cell;
-      // A coroutine handler suspended in its await is inside a handler too.
-      // acquire: pairs with the suspending turn's acq_rel fetch_or
-      inside |= (cell->lifecycle_word.load(std::memory_order_acquire) & detail::lifecycle::suspended) != 0;
-      if (inside) stuck.emplace_back(detail::name_of(cell));
+    auto stuck = inside_handlers();
+    registry_.for_each([](detail::cell_base* cell) {
       detail::stop(cell);  // what is still queued is dropped as soon as a worker gets to it
     });
     for (auto& name : stuck) report(name, "(unknown)", "stuck in a handler at shutdown");
@@ -154,6 +148,45 @@ bool system::shutdown(std::chrono::steady_clock::duration grace) {
   clean_ = clean;
   shutdown_done_.notify_all();
   return clean;
+}
+
+std::vector<std::string> system::inside_handlers() {
+  std::vector<std::string> names;
+  registry_.for_each([&](detail::cell_base* cell) {
+    bool inside = false;
+    for (std::size_t i = 0; i < scheduler_.size(); ++i) inside |= scheduler_.at(i).running() == cell;
+    // A coroutine handler suspended in its await is inside a handler too.
+    // acquire: pairs with the suspending turn's acq_rel fetch_or
+    inside |= (cell->lifecycle_word.load(std::memory_order_acquire) & detail::lifecycle::suspended) != 0;
+    if (inside) names.emplace_back(detail::name_of(cell));
+  });
+  return names;
+}
+
+courier::metrics system::metrics() {
+  courier::metrics m;
+  auto load = [](const std::atomic<std::uint64_t>& c) {
+    return c.load(std::memory_order_relaxed);  // relaxed: a snapshot of monotonic counters
+  };
+  for (std::size_t i = 0; i < scheduler_.size(); ++i) {
+    auto& c = scheduler_.at(i).counters();
+    m.workers.push_back({i, load(c.handled), load(c.turns), load(c.batch_limit_hits), load(c.steals_attempted),
+                         load(c.steals_succeeded), load(c.parks), load(c.wakeups), load(c.injection_pops)});
+  }
+  std::uint64_t spawned = 0, stopped = 0, accepted = 0, handled = 0;
+  for_each_counter_set([&](const counter_set& c) {
+    spawned += load(c.spawned);
+    stopped += load(c.stopped);
+    accepted += load(c.accepted);
+    handled += load(c.handled);
+    m.dropped_messages += load(c.dropped);
+    m.replies_dropped += load(c.replies_dropped);
+  });
+  m.live_actors = spawned >= stopped ? spawned - stopped : 0;
+  auto settled = handled + m.dropped_messages;
+  m.queued_messages = accepted >= settled ? accepted - settled : 0;  // counters read one after another: clamp
+  m.in_handler = inside_handlers();
+  return m;
 }
 
 void system::teardown() {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <courier/config.hpp>
+#include <courier/metrics.hpp>
 #include <courier/runtime.hpp>
 #include <courier/stats.hpp>
 
@@ -66,8 +67,13 @@ class system {
   /// ~runtime: waits for every actor and joins everything (no time limit).
   void teardown();
   courier::stats stats() noexcept;
+  courier::metrics metrics();
 
  private:
+  /// Names of the actors inside a handler now: running on a worker, or
+  /// suspended in a coroutine handler.
+  std::vector<std::string> inside_handlers();
+
   /// Waits until no actor is live (or `until`, when timed).
   bool wait_for_actors(bool timed, std::chrono::steady_clock::time_point until) noexcept;
 

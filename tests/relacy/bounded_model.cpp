@@ -7,7 +7,7 @@
 //
 // -DCOURIER_MODEL_BROKEN checks the count with a load before incrementing
 // (check-then-act); the model must then fail.
-#include <relacy/relacy.hpp>
+#include "relacy.hpp"
 
 namespace {
 

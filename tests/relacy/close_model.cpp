@@ -12,7 +12,7 @@
 //
 // -DCOURIER_MODEL_BROKEN omits putting `closed` back after a refused push;
 // the model must then fail.
-#include <relacy/relacy.hpp>
+#include "relacy.hpp"
 
 #include <cstdint>
 

@@ -6,7 +6,7 @@
 //
 // -DCOURIER_MODEL_BROKEN drops the seq_cst ordering of pop's bottom store
 // against its top load (the paper's fence); the model must then fail.
-#include <relacy/relacy.hpp>
+#include "relacy.hpp"
 
 #include <cstdint>
 

@@ -9,7 +9,7 @@
 //
 // -DCOURIER_MODEL_BROKEN replaces the release CAS with a plain store of the
 // idle bit (the bug the CAS prevents); the model must then fail.
-#include <relacy/relacy.hpp>
+#include "relacy.hpp"
 
 #include <cstdint>
 

@@ -12,7 +12,7 @@
 // -DCOURIER_MODEL_BROKEN removes the re-check after prepare_wait, and
 // -DCOURIER_MODEL_NO_FENCE removes the two fences of the injection variant;
 // the model must fail either way.
-#include <relacy/relacy.hpp>
+#include "relacy.hpp"
 
 #include <cstdint>
 

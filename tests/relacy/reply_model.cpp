@@ -7,7 +7,7 @@
 //
 // -DCOURIER_MODEL_BROKEN claims with a load-then-store instead of an
 // exchange; the model must then fail.
-#include <relacy/relacy.hpp>
+#include "relacy.hpp"
 
 #include <cstdint>
 

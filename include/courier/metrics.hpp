@@ -1,0 +1,41 @@
+#pragma once
+// metrics: a snapshot of what the runtime is doing, for services to export
+// (runtime::metrics(), metrics::to_prometheus()). Counters are written only
+// by their own thread (relaxed, on that thread's cache line) and summed when
+// a snapshot is taken, so keeping them costs next to nothing.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace courier {
+
+/// One worker's counters since the runtime started.
+struct worker_metrics {
+  std::size_t index = 0;
+  std::uint64_t handled = 0;           // messages whose handler ran on this worker
+  std::uint64_t turns = 0;             // actor turns run
+  std::uint64_t batch_limit_hits = 0;  // turns that ended at config::batch with messages left
+  std::uint64_t steals_attempted = 0;  // victims looked at
+  std::uint64_t steals_succeeded = 0;  // steals that took work
+  std::uint64_t parks = 0;             // sleeps on the futex
+  std::uint64_t wakeups = 0;           // futex wake-ups received
+  std::uint64_t injection_pops = 0;    // actors taken from the injection queue (made runnable outside the pool)
+};
+
+struct metrics {
+  std::vector<worker_metrics> workers;
+  std::uint64_t live_actors = 0;       // spawned and not yet stopped
+  std::uint64_t queued_messages = 0;   // accepted and not yet handled or dropped
+  std::uint64_t dropped_messages = 0;  // accepted and destroyed unhandled
+  std::uint64_t replies_dropped = 0;   // requests answered with actor_stopped because their actor stopped first
+  /// Names (spawn name or type) of actors inside a handler at the snapshot:
+  /// running on a worker, or suspended in a coroutine handler.
+  std::vector<std::string> in_handler;
+
+  /// The Prometheus text exposition format (version 0.0.4).
+  std::string to_prometheus() const;
+};
+
+}  // namespace courier

@@ -1,0 +1,84 @@
+// metrics::to_prometheus(): the Prometheus text exposition format 0.0.4.
+
+#include <courier/metrics.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace courier {
+
+namespace {
+
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, const char* name, std::uint64_t value, const std::string& labels = {}) {
+  out += name;
+  if (!labels.empty()) out += '{' + labels + '}';
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+std::string escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string metrics::to_prometheus() const {
+  std::string out;
+  struct per_worker {
+    const char* name;
+    const char* help;
+    std::uint64_t worker_metrics::*field;
+  };
+  static constexpr per_worker fields[] = {
+      {"courier_worker_messages_handled_total", "Messages whose handler ran on the worker.", &worker_metrics::handled},
+      {"courier_worker_turns_total", "Actor turns the worker ran.", &worker_metrics::turns},
+      {"courier_worker_batch_limit_hits_total", "Turns that ended at the batch limit with messages left.",
+       &worker_metrics::batch_limit_hits},
+      {"courier_worker_steals_attempted_total", "Victims the worker tried to steal from.",
+       &worker_metrics::steals_attempted},
+      {"courier_worker_steals_succeeded_total", "Steals that took work.", &worker_metrics::steals_succeeded},
+      {"courier_worker_parks_total", "Times the worker slept on its futex.", &worker_metrics::parks},
+      {"courier_worker_wakeups_total", "Futex wake-ups the worker received.", &worker_metrics::wakeups},
+      {"courier_worker_injection_pops_total", "Actors taken from the injection queue.", &worker_metrics::injection_pops},
+  };
+  for (auto& f : fields) {
+    family(out, f.name, "counter", f.help);
+    for (auto& w : workers) sample(out, f.name, w.*(f.field), "worker=\"" + std::to_string(w.index) + "\"");
+  }
+  family(out, "courier_live_actors", "gauge", "Actors spawned and not yet stopped.");
+  sample(out, "courier_live_actors", live_actors);
+  family(out, "courier_queued_messages", "gauge", "Messages accepted and not yet handled or dropped.");
+  sample(out, "courier_queued_messages", queued_messages);
+  family(out, "courier_dropped_messages_total", "counter", "Accepted messages destroyed unhandled.");
+  sample(out, "courier_dropped_messages_total", dropped_messages);
+  family(out, "courier_replies_dropped_total", "counter",
+         "Requests answered with actor_stopped because their actor stopped first.");
+  sample(out, "courier_replies_dropped_total", replies_dropped);
+  family(out, "courier_actor_in_handler", "gauge", "1 for each actor inside a handler at the snapshot.");
+  for (auto& name : in_handler) sample(out, "courier_actor_in_handler", 1, "actor=\"" + escaped(name) + "\"");
+  return out;
+}
+
+}  // namespace courier
