@@ -77,6 +77,7 @@ def main():
     courier = os.path.join(args.build, "benches", "courier-bench")
     caf = os.path.join(args.build, "benches", "caf-bench")
     impls = [("courier", courier)] + ([("caf", caf)] if os.path.exists(caf) else [])
+    nometrics = os.path.join(args.build, "benches", "courier-bench-nometrics")
     json_out = args.json or os.path.join(args.build, "bench-results.jsonl")
     selected = [w for w in WORKLOADS if not args.workload or w[0] in args.workload]
     results = {}
@@ -84,9 +85,14 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name, unit, lower in selected:
             for run in range(args.runs):
-                for impl, binary in impls:  # alternate, so machine drift hits both
+                runs_here = list(impls)
+                if name in ("pairs", "fanin") and os.path.exists(nometrics):
+                    runs_here.append(("nometrics", nometrics))  # the metrics overhead row
+                for impl, binary in runs_here:  # alternate, so machine drift hits all
                     path = os.path.join(tmp, "%s-%s-%d.jsonl" % (impl, name, run))
                     r = run_one(binary, name, args.scale, path)
+                    if impl == "nometrics":
+                        r["impl"] = "courier-nometrics"
                     results.setdefault((impl, name), []).append(r)
                     with open(json_out, "a") as out:
                         out.write(json.dumps(r) + "\n")
@@ -121,6 +127,11 @@ def main():
         cc, fc = check("courier", name), (check("caf", name) if len(impls) > 1 else "-")
         failed |= cc != "ok" or (len(impls) > 1 and fc != "ok")
         print("%-26s %14s %14s %10s  %s / %s" % (label, fmt(c), fmt(f), ("%.1fx" % ratio) if ratio else "-", cc, fc))
+    for name in ("pairs", "fanin"):
+        on, off = median("courier", name), median("nometrics", name)
+        if on and off:
+            print("%-26s %14s %14s %10s  %s" % ("metrics cost, " + name, fmt(on), fmt(off), "%+.1f%%" % ((off - on) / off * 100),
+                                               "metrics on / off, Mmsg/s (target <= 3%)"))
     cont, aw = median("courier", "ask_actor"), median("courier", "ask_actor_await")
     if cont and aw:
         print("%-26s %14s %14s %10s  %s" % ("ask_actor co_await vs then", fmt(aw), fmt(cont), "%.2fx" % (cont / aw),

@@ -34,7 +34,7 @@ void consume_unhandled(cell_base& cell, envelope* e, counter_sink& counters) noe
   if (!refused && (flags & envelope::counted)) counters.add(&counter_set::dropped);
   if (flags & envelope::request) {
     counters.add(&counter_set::replies_completed);  // with actor_stopped
-    if (!refused) counters.add(&counter_set::replies_dropped);
+    if (!refused) COURIER_METRIC(counters, replies_dropped);
     COURIER_PROBE1(reply, &cell);
   }
 }

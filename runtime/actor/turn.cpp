@@ -61,7 +61,7 @@ turn_end run_turn(cell_base& cell, worker& w) {
       continue;
     }
     if (!box.empty()) {  // more than this turn may take: to the back
-      if (budget == 0) counters.add(&counter_set::batch_limit_hits);
+      if (budget == 0) COURIER_METRIC(counters, batch_limit_hits);
       return turn_end::reschedule;
     }
     // Drained after shutdown(), or unreachable (seq_cst: the owner's half of

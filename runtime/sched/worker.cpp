@@ -98,9 +98,9 @@ cell_base* worker::find_work() {
   run_next_streak_ = 0;
   if (run_next_) deque_.push(std::exchange(run_next_, nullptr));  // cap reached: to the back
   if (++tick_ % 61 == 0)
-    if (auto* cell = owner_.injection_.try_pop()) return count(&counter_set::injection_pops, cell);
+    if (auto* cell = owner_.injection_.try_pop()) return popped_from_injection(cell);
   if (auto* cell = deque_.steal()) return cell;
-  if (auto* cell = owner_.injection_.try_pop()) return count(&counter_set::injection_pops, cell);
+  if (auto* cell = owner_.injection_.try_pop()) return popped_from_injection(cell);
   return steal_from_others();
 }
 
@@ -119,10 +119,10 @@ cell_base* worker::steal_from_others() {
 
 cell_base* worker::steal_half(worker& victim) {
   COURIER_CHAOS_POINT("steal: before taking from the victim");
-  counter_sink(counters_).add(&counter_set::steals_attempted);
+  COURIER_METRIC(counter_sink(counters_), steals_attempted);
   auto* first = victim.deque_.steal();
   if (!first) return nullptr;
-  counter_sink(counters_).add(&counter_set::steals_succeeded);
+  COURIER_METRIC(counter_sink(counters_), steals_succeeded);
   COURIER_PROBE2(steal, index_, victim.index_);
   auto more = victim.deque_.size() / 2;
   for (std::int64_t i = 0; i < more; ++i) {
@@ -137,7 +137,7 @@ void worker::run(cell_base* cell) {
   running_.store(cell, std::memory_order_relaxed);  // relaxed: diagnostics only (see running())
   inside_turn = true;
   COURIER_PROBE2(turn_begin, cell, index_);
-  counter_sink(counters_).add(&counter_set::turns);
+  COURIER_METRIC(counter_sink(counters_), turns);
   auto end = run_turn(*cell, *this);
   COURIER_PROBE2(turn_end, cell, static_cast<int>(end));  // the cell may be gone: only its address is recorded
   inside_turn = false;
@@ -179,15 +179,15 @@ void worker::park() {
     return;
   }
   COURIER_PROBE1(park, index_);
-  counter_sink(counters_).add(&counter_set::parks);
+  COURIER_METRIC(counter_sink(counters_), parks);
   owner_.parker_.commit_wait(index_);
   COURIER_PROBE1(wake, index_);
-  counter_sink(counters_).add(&counter_set::wakeups);
+  COURIER_METRIC(counter_sink(counters_), wakeups);
   searching_ = true;  // the notifier counted us as searching
 }
 
-cell_base* worker::count(std::atomic<std::uint64_t> counter_set::*field, cell_base* cell) noexcept {
-  counter_sink(counters_).add(field);
+cell_base* worker::popped_from_injection(cell_base* cell) noexcept {
+  COURIER_METRIC(counter_sink(counters_), injection_pops);
   return cell;
 }
 

@@ -65,7 +65,7 @@ class worker {
   void end_searching() noexcept;
   void park();
   std::uint64_t next_random() noexcept;
-  cell_base* count(std::atomic<std::uint64_t> counter_set::*field, cell_base* cell) noexcept;
+  cell_base* popped_from_injection(cell_base* cell) noexcept;
 
   scheduler& owner_;
   std::size_t index_;

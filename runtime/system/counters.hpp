@@ -9,6 +9,18 @@
 
 #include "runtime/support/cache_line.hpp"
 
+// The metrics-only counters (runtime::metrics()) compile out with
+// -DCOURIER_METRICS=0, which only the benchmarks' metrics-off build uses, to
+// measure what keeping them costs (tools/bench's overhead row).
+#ifndef COURIER_METRICS
+#define COURIER_METRICS 1
+#endif
+#if COURIER_METRICS
+#define COURIER_METRIC(sink, field) (sink).add(&::courier::internal::counter_set::field)
+#else
+#define COURIER_METRIC(sink, field) ((void)0)
+#endif
+
 namespace courier::internal {
 
 struct alignas(cache_line_size) counter_set {
