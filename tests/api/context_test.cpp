@@ -104,6 +104,7 @@ TEST_CASE("ctx.ask continuations run in the asker's own turn with the replies" *
   CHECK(s->sum.load() == n * (n + 1) / 2);  // sum of i + 1
   CHECK(s->errors.load() == 0);
   CHECK(s->guard.violations() == 0);
+  CHECK(rt.shutdown(30s));  // then the counts are final
   auto st = rt.stats();
   CHECK(st.handled == 1 + 200 + n);  // continuations are not counted as handled
 }

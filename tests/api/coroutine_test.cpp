@@ -132,8 +132,8 @@ TEST_CASE("10,000 concurrent requests into an actor whose handler awaits another
   CHECK(wrong.load() == 0);
   CHECK(s.order_errors.load() == 0);
   CHECK(s.guard.violations() == 0);
+  CHECK(rt.shutdown(30s));  // then the counts are final
   CHECK(rt.stats().handled == 2 * senders * each);
-  CHECK(rt.shutdown(30s));
   courier::test::check_conservation(rt.stats());
 }
 

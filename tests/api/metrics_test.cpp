@@ -87,6 +87,14 @@ TEST_CASE("metrics count the workers' activity and agree with stats()" * doctest
   auto b = rt.spawn<busy>(spawn_options{.name = "busy"});
   for (int i = 0; i < 1000; ++i) b.send(work{i});
   CHECK(*b.ask(work{7}).get() == 7);
+  // The worker counts a message after its handler returned, so the last one
+  // may still be uncounted when the reply arrives: wait for it.
+  auto total = [&] {
+    std::uint64_t n = 0;
+    for (auto& w : rt.metrics().workers) n += w.handled;
+    return n;
+  };
+  REQUIRE(wait_until([&] { return total() == 1001; }));
   auto m = rt.metrics();
   REQUIRE(m.workers.size() == 2);
   std::uint64_t handled = 0, turns = 0, injected = 0;
@@ -123,6 +131,7 @@ TEST_CASE("to_prometheus renders a valid text exposition with the snapshot's val
   auto b = rt.spawn<busy>(spawn_options{.name = "quote\"d"});
   for (int i = 0; i < 100; ++i) b.send(work{i});
   CHECK(*b.ask(work{1}).get() == 1);
+  REQUIRE(wait_until([&] { return rt.stats().handled == 101; }));  // counted after the handler returned
   auto m = rt.metrics();
   auto samples = parse_prometheus(m.to_prometheus());
   double handled = samples["courier_worker_messages_handled_total{worker=\"0\"}"] +
