@@ -80,12 +80,22 @@ turn_end run_turn(cell_base& cell, worker& w) {
       return turn_end::finished;
     }
     COURIER_CHAOS_POINT("turn: before the release CAS");
+    // Once released, another worker may run the actor to its end and free
+    // it before our re-check below reads it (found by TSan): pin the memory
+    // for the re-check. relaxed: we own the actor, so `weak` is above 0.
+    cell.weak.fetch_add(1, std::memory_order_relaxed);
     if (box.try_release()) {
       COURIER_CHAOS_POINT("turn: released, before the address re-check");
       // seq_cst: as above; the last address may have gone just before the release
-      if (cell.strong.load(std::memory_order_seq_cst) == 0 && box.try_reacquire()) continue;
-      return turn_end::released;
+      bool unreachable = cell.strong.load(std::memory_order_seq_cst) == 0 && box.try_reacquire();
+      if (!unreachable) {
+        release_cell(&cell);  // may free it: we no longer own the actor
+        return turn_end::released;
+      }
+      release_cell(&cell);  // not the last reference: the actor is ours again and not done
+      continue;
     }
+    release_cell(&cell);  // not the last: we still own the actor
     // A push raced in, or close() set `closed`: a close is handled now, a
     // new message in the next turn.
     // acquire: pairs with the release fetch_or in detail::stop() / shutdown()
