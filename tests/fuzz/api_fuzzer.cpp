@@ -92,7 +92,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         static address<node> none;
         return nodes.empty() ? none : nodes[in.next() % nodes.size()];
       };
-      bool runtime_down = false;
       for (int ops = 0; in.more() && ops < 200; ++ops) {
         switch (in.next() % 12) {
           case 0:
@@ -140,14 +139,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           case 11:
             if (in.next() % 8 == 0) {
               if (!rt.shutdown(10s)) violated("runtime shutdown did not finish");
-              runtime_down = true;
             }
             break;
         }
       }
       for (auto& n : nodes) n.stop();  // break cycles
       if (!rt.shutdown(10s)) violated("runtime shutdown did not finish");
-      (void)runtime_down;
       for (auto& r : replies) {
         auto v = r.get_for(10s);
         if (!v && v.error().code() == errc::timeout) violated("a reply never completed");
