@@ -169,6 +169,18 @@ void drop_unqueued(cell_base* cell, envelope* e) noexcept {
   dispose(cell, e);
 }
 
+void run_delivery_job(void* target, void* message, bool fired) noexcept {
+  auto* cell = static_cast<cell_base*>(target);
+  auto* e = static_cast<envelope*>(message);
+  if (!fired) {
+    drop_unqueued(cell, e);
+  } else if (auto outcome = deliver(cell, e, true);
+             outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
+    drop_unqueued(cell, e);
+  }
+  release_address(cell);
+}
+
 void revive_address(cell_base* cell) noexcept {
   // relaxed: only the actor's own turn revives (it holds the "not yet done"
   // reference, so the memory is safe); the increments publish nothing.

@@ -32,11 +32,13 @@ void step(detail::cell_base* cell, detail::frame_base* frame) noexcept {
       return;
     }
     cell->frame = frame;  // published to the next turn by the fetch_or below and the waker's schedule
-    turn_suspended = true;  // our turn must not touch the cell after the fetch_or    // acq_rel: release publishes cell->frame to the waker (which schedules the
+    turn_suspended = true;  // our turn must not touch the cell after the fetch_or
+    // acq_rel: release publishes cell->frame to the waker (which schedules the
     // next turn); acquire pairs with wake()'s fetch_or when it came first.
     auto old = cell->lifecycle_word.fetch_or(lifecycle::suspended, std::memory_order_acq_rel);
     if (!(old & lifecycle::woken)) return;  // parked: the waker schedules the actor
-    turn_suspended = false;  // the event came first: we still own the actor    // acq_rel: as above; we own the suspension again
+    turn_suspended = false;  // the event came first: we still own the actor
+    // acq_rel: as above; we own the suspension again
     old = cell->lifecycle_word.fetch_and(~(lifecycle::suspended | lifecycle::woken), std::memory_order_acq_rel);
     if (old & lifecycle::stop_requested) {
       cell->frame = nullptr;

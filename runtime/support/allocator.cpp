@@ -19,12 +19,21 @@ namespace courier::detail {
 #if COURIER_COUNT_OBJECTS
 namespace {
 std::atomic<std::int64_t> live{0};
+std::atomic<std::int64_t> made{0};
 }  // namespace
 #endif
 
 std::int64_t live_allocations() noexcept {
 #if COURIER_COUNT_OBJECTS
   return live.load(std::memory_order_acquire);  // acquire: pairs with the release decrements in deallocate()
+#else
+  return -1;
+#endif
+}
+
+std::int64_t allocations_made() noexcept {
+#if COURIER_COUNT_OBJECTS
+  return made.load(std::memory_order_relaxed);  // relaxed: a count; the caller orders it (a reply it waited for)
 #else
   return -1;
 #endif
@@ -39,6 +48,7 @@ void* allocate(std::size_t size) {
   if (!p) throw std::bad_alloc();
 #if COURIER_COUNT_OBJECTS
   live.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; read after the teardown it checks
+  made.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; read after a reply that follows it
 #endif
   return p;
 }

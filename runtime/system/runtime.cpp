@@ -34,8 +34,8 @@ namespace courier::detail {
 
 runtime& owner(internal::system* sys) noexcept { return sys->owner(); }
 
-void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_task* task) noexcept {
-  sys->timers().add(when, task);
+void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_job job) noexcept {
+  sys->timers().add(when, job);
 }
 
 }  // namespace courier::detail

@@ -2,7 +2,7 @@
 // timer_service: one thread for all of a runtime's timers (send_after,
 // ctx.ask_for timeouts), started on first use. A binary heap of deadlines;
 // the thread sleeps until the earliest one (no polling, no thread per timer)
-// and runs the due tasks outside its lock. Deliveries from here go through the
+// and runs the due jobs outside its lock. Deliveries from here go through the
 // injection queue like any send from outside the pool.
 
 #include <chrono>
@@ -26,10 +26,10 @@ class timer_service {
   timer_service& operator=(const timer_service&) = delete;
   ~timer_service() { stop(); }
 
-  /// Takes ownership of `task`; cancels it at once after stop().
-  void add(clock::time_point when, detail::timer_task* task) noexcept;
+  /// Runs `job` (fired) at `when`; runs it at once (not fired) after stop().
+  void add(clock::time_point when, detail::timer_job job) noexcept;
 
-  /// Joins the thread and cancels every pending task. Idempotent.
+  /// Joins the thread and runs every pending job (not fired). Idempotent.
   void stop() noexcept;
 
   std::size_t pending() noexcept;
@@ -38,7 +38,7 @@ class timer_service {
   struct entry {
     clock::time_point when;
     std::uint64_t sequence;  // FIFO among equal deadlines
-    detail::timer_task* task;
+    detail::timer_job job;
     bool operator>(const entry& other) const noexcept {
       return when != other.when ? when > other.when : sequence > other.sequence;
     }

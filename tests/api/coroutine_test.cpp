@@ -408,3 +408,58 @@ TEST_CASE("runtime shutdown times out a pending co_await ask_for, so the handler
   REQUIRE(v.has_value());
   CHECK(*v == 2);
 }
+
+namespace {
+struct naps {
+  int count;
+};
+struct asks {
+  int count;
+  address<pricer> to;
+  bool timed;
+};
+class suspender : public actor<suspender> {
+ public:
+  task<int> on(naps n, context<suspender>& ctx) {
+    for (int i = 0; i < n.count; ++i) co_await ctx.sleep_for(1us);
+    co_return n.count;
+  }
+  task<int> on(asks a, context<suspender>& ctx) {
+    int sum = 0;
+    for (int i = 0; i < a.count; ++i) {
+      auto r = a.timed ? co_await ctx.ask_for(a.to, quote{i}, 1h) : co_await ctx.ask(a.to, quote{i});
+      if (!r) co_return r.error();
+      sum += *r;
+    }
+    co_return sum;
+  }
+};
+
+/// Courier allocations made between sending `m` and receiving its reply.
+template <class M>
+std::int64_t allocations_for(address<suspender>& s, M m) {
+  auto before = courier::detail::allocations_made();
+  auto r = s.ask(std::move(m)).get();
+  REQUIRE(r.has_value());
+  return courier::detail::allocations_made() - before;
+}
+}  // namespace
+
+TEST_CASE("a suspension allocates nothing beyond the frame and the request it sends" * doctest::timeout(30)) {
+  if (courier::detail::allocations_made() < 0) {
+    MESSAGE("skipped: the library does not count allocations (-Dobject_counts=false)");
+    return;
+  }
+  runtime rt{{.workers = courier::test::test_workers()}};
+  auto p = rt.spawn<pricer>();
+  auto s = rt.spawn<suspender>();
+  // The ask from outside: its reply state and request envelope; the handler:
+  // its frame. Sleeping adds nothing (timers are stored by value).
+  CHECK(allocations_for(s, naps{1}) == 3);
+  CHECK(allocations_for(s, naps{100}) == 3);
+  // Each co_await ctx.ask / ask_for adds exactly its request envelope, which
+  // also holds the reply slot (and the timeout is stored by value).
+  CHECK(allocations_for(s, asks{1, p, false}) == 4);
+  CHECK(allocations_for(s, asks{100, p, false}) == 103);
+  CHECK(allocations_for(s, asks{100, p, true}) == 103);
+}

@@ -22,26 +22,27 @@ struct log {
   std::atomic<int> early{0};
 };
 
-class probe final : public courier::detail::timer_task {
- public:
-  probe(log& l, int id, std::chrono::steady_clock::time_point due) : log_(l), id_(id), due_(due) {}
-  void fire() noexcept override {
-    if (std::chrono::steady_clock::now() < due_) log_.early.fetch_add(1);
-    std::lock_guard lock(log_.mutex);
-    log_.fired.push_back(id_);
-    delete this;
-  }
-  void cancel() noexcept override {
-    std::lock_guard lock(log_.mutex);
-    log_.cancelled.push_back(id_);
-    delete this;
-  }
+/// One timer job's target: records whether it fired (and not early) or was
+/// cancelled, then frees itself.
+struct probe {
+  log& l;
+  int id;
+  std::chrono::steady_clock::time_point due;
 
- private:
-  log& log_;
-  int id_;
-  std::chrono::steady_clock::time_point due_;
+  static void run(void* self, void*, bool fired) noexcept {
+    auto* p = static_cast<probe*>(self);
+    if (fired && std::chrono::steady_clock::now() < p->due) p->l.early.fetch_add(1);
+    {
+      std::lock_guard lock(p->l.mutex);
+      (fired ? p->l.fired : p->l.cancelled).push_back(p->id);
+    }
+    delete p;
+  }
 };
+
+courier::detail::timer_job job(log& l, int id, std::chrono::steady_clock::time_point due) {
+  return {&probe::run, new probe{l, id, due}, nullptr};
+}
 
 }  // namespace
 
@@ -51,7 +52,7 @@ TEST_CASE("timers fire in deadline order and never before their deadline") {
   auto now = std::chrono::steady_clock::now();
   for (int i : {3, 1, 2, 0}) {
     auto due = now + std::chrono::milliseconds(5 * (i + 1));
-    timers.add(due, new probe(l, i, due));
+    timers.add(due, job(l, i, due));
   }
   REQUIRE(courier::test::wait_until([&] {
     std::lock_guard lock(l.mutex);
@@ -65,11 +66,11 @@ TEST_CASE("stop cancels pending timers, and later additions are cancelled at onc
   log l;
   timer_service timers;
   auto far = std::chrono::steady_clock::now() + 1h;
-  timers.add(far, new probe(l, 1, far));
-  timers.add(far, new probe(l, 2, far));
+  timers.add(far, job(l, 1, far));
+  timers.add(far, job(l, 2, far));
   CHECK(timers.pending() == 2);
   timers.stop();
-  timers.add(far, new probe(l, 3, far));
+  timers.add(far, job(l, 3, far));
   std::lock_guard lock(l.mutex);
   CHECK(l.fired.empty());
   CHECK(l.cancelled.size() == 3);
@@ -81,11 +82,11 @@ TEST_CASE("adding timers while the service waits for an earlier deadline is safe
   log l;
   timer_service timers;
   auto now = std::chrono::steady_clock::now();
-  timers.add(now + 20ms, new probe(l, -1, now + 20ms));
+  timers.add(now + 20ms, job(l, -1, now + 20ms));
   std::thread adder([&] {
     for (int i = 0; i < 2000; ++i) {
       auto due = std::chrono::steady_clock::now() + 1h;
-      timers.add(due, new probe(l, i, due));
+      timers.add(due, job(l, i, due));
     }
   });
   adder.join();

@@ -15,9 +15,13 @@ void* allocate(std::size_t size);
 void deallocate(void* pointer) noexcept;
 
 /// Blocks allocated and not yet freed (cells, envelopes, reply slots,
-/// frames, timer entries), or -1 when the library was built without
+/// frames), or -1 when the library was built without
 /// -Dobject_counts=true. Tests assert it is 0 after every runtime teardown.
 std::int64_t live_allocations() noexcept;
+
+/// Blocks allocated since the process started, or -1 without
+/// -Dobject_counts=true (tests count what one operation allocates).
+std::int64_t allocations_made() noexcept;
 
 /// Allocates and constructs a T; the only `new` of the library.
 template <class T, class... Args>

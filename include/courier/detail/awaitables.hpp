@@ -2,8 +2,11 @@
 // What a coroutine handler can co_await: ctx.ask(addr, m),
 // ctx.ask_for(addr, m, d) and ctx.sleep_for(d). Each one, when it suspends,
 // arranges one wake() of its actor: from the reply's completion, or from a
-// timer. The awaited value lives in a small reference-counted slot, not in
-// the frame, because stop() may destroy the frame while a reply is on its way.
+// timer. A suspension allocates nothing but the request it sends: the reply
+// slot is part of the request envelope (awaited_request below), and timers
+// are stored by value in the timer service. The slot is reference-counted,
+// not in the frame, because stop() may destroy the frame while the reply is
+// on its way.
 
 #include <atomic>
 #include <chrono>
@@ -17,39 +20,61 @@
 #include <courier/detail/cell.hpp>
 #include <courier/detail/completion.hpp>
 #include <courier/detail/frame.hpp>
+#include <courier/detail/messages.hpp>
 #include <courier/detail/timers.hpp>
 #include <courier/error.hpp>
 #include <courier/task.hpp>
 
 namespace courier::detail {
 
-template <class A, class M>
-delivery post_with_reply(cell_base* cell, M&& message, completion<reply_type_t<A, M>>* reply);
-
 /// Awaiting a handler's coroutine promise only (not an arbitrary coroutine).
 template <class P>
 concept courier_promise = std::is_base_of_v<frame_base, P>;
 
-/// References: the awaiter, the request, the timeout (ask_for only). Holds a
-/// strong count on the awaiting actor until it delivered (so the cell's
-/// memory outlives a reply that arrives after stop()).
-template <class R>
-struct await_slot final : completion<R> {
-  await_slot(cell_base* waiter, std::uint32_t references) noexcept
-      : completion<R>(&deliver_fn, &release_fn), cell(waiter), refs(references) {
+/// The request of co_await ctx.ask: one allocation holding the message (for
+/// A's mailbox), the reply channel and the awaited value.
+///
+/// References: the mailbox (action::release, when it moved past the node),
+/// the request (run_request gives it up once the reply is complete), the
+/// awaiter, and the timeout (ask_for only). Holds a strong count on the
+/// awaiting actor until it delivered, so the cell's memory outlives a reply
+/// that arrives after stop().
+template <class A, class M>
+struct awaited_request final : envelope, completion<reply_type_t<A, M>> {
+  using R = reply_type_t<A, M>;
+
+  template <class U>
+  awaited_request(cell_base* waiter, std::uint32_t references, U&& m)
+      : envelope(&run_fn, counted | request),
+        completion<R>(&deliver_fn, &release_fn),
+        cell(waiter),
+        refs(references),
+        message(std::forward<U>(m)) {
     revive_address(waiter);
+  }
+  ~awaited_request() {}
+
+  static void destroy_message(envelope* e) noexcept { static_cast<awaited_request*>(e)->message.~M(); }
+
+  static void run_fn(envelope* e, cell_base* base, action what) noexcept {
+    auto* self = static_cast<awaited_request*>(e);
+    if (what == action::release)
+      drop_reference(self);
+    else
+      run_request<A, M>(base, e, self->message, self, what, &destroy_message);
   }
 
   static void deliver_fn(completion<R>* base, result<R>&& v) noexcept {
-    auto* self = static_cast<await_slot*>(base);
+    auto* self = static_cast<awaited_request*>(base);
     ::new (static_cast<void*>(&self->value)) result<R>(std::move(v));
     self->ready = true;  // plain: published by wake()'s acq_rel RMW, read after the turn's acquire
     wake(self->cell);
     release_address(self->cell);
   }
-  static void release_fn(completion<R>* base) noexcept {
-    auto* self = static_cast<await_slot*>(base);
-    // acq_rel: the last holder must see the others' writes before destroying
+  static void release_fn(completion<R>* base) noexcept { drop_reference(static_cast<awaited_request*>(base)); }
+
+  static void drop_reference(awaited_request* self) noexcept {
+    // acq_rel: the last holder must see the others' writes (the value, `ready`) before destroying
     if (self->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     if (self->ready) self->value.~result<R>();
     detail::destroy(self);
@@ -59,9 +84,11 @@ struct await_slot final : completion<R> {
   std::atomic<std::uint32_t> refs;
   bool ready = false;
   union {
+    M message;
+  };
+  union {
     result<R> value;
   };
-  ~await_slot() {}
 };
 
 /// co_await ctx.ask(addr, m) / ctx.ask_for(addr, m, d): gives result<R>.
@@ -79,23 +106,26 @@ class [[nodiscard]] ask_awaitable {
         message_(std::move(other.message_)),
         timed_(other.timed_),
         timeout_(other.timeout_),
-        slot_(std::exchange(other.slot_, nullptr)) {}
+        request_(std::exchange(other.request_, nullptr)) {}
   ask_awaitable(const ask_awaitable&) = delete;
   ask_awaitable& operator=(const ask_awaitable&) = delete;
   ~ask_awaitable() {
-    if (slot_) slot_->release();
+    if (request_) request_->release();
   }
 
   bool await_ready() const noexcept { return false; }
 
   template <courier_promise P>
   void await_suspend(std::coroutine_handle<P>) {
-    slot_ = make<await_slot<R>>(self_, timed_ ? 3u : 2u);
-    if (timed_) add_timer(self_->sys, std::chrono::steady_clock::now() + timeout_, make_timeout_task<R>(slot_));
-    post_with_reply<B>(target_, std::move(message_), static_cast<completion<R>*>(slot_));
+    request_ = make<awaited_request<B, M>>(self_, timed_ ? 4u : 3u, std::move(message_));
+    auto* reply = static_cast<completion<R>*>(request_);
+    if (timed_) add_timeout<R>(self_->sys, timeout_, reply);
+    // Refused after it was queued: the mailbox discards it when it settles,
+    // maybe much later; our reference keeps the request alive, so complete now.
+    if (send_request(target_, request_, reply) == delivery::refused_queued) reply->try_complete(stopped_error());
   }
 
-  result<R> await_resume() noexcept { return std::move(slot_->value); }
+  result<R> await_resume() noexcept { return std::move(request_->value); }
 
  private:
   cell_base* self_;
@@ -103,25 +133,15 @@ class [[nodiscard]] ask_awaitable {
   M message_;
   bool timed_;
   std::chrono::steady_clock::duration timeout_;
-  await_slot<R>* slot_ = nullptr;
+  awaited_request<B, M>* request_ = nullptr;
 };
 
-/// The timer task of sleep_for: wakes the actor when due, or when the
-/// runtime shuts down first.
-class wake_task final : public timer_task {
- public:
-  explicit wake_task(cell_base* cell) noexcept : cell_(cell) { revive_address(cell); }
-  void fire() noexcept override { finish(); }
-  void cancel() noexcept override { finish(); }
-
- private:
-  void finish() noexcept {
-    wake(cell_);
-    release_address(cell_);
-    detail::destroy(this);
-  }
-  cell_base* cell_;
-};
+/// The timer job of sleep_for, (cell, unused): wakes the actor when due, or
+/// when the runtime shuts down first. Holds a strong count on the cell.
+inline void run_wake_job(void* cell, void*, bool) noexcept {
+  wake(static_cast<cell_base*>(cell));
+  release_address(static_cast<cell_base*>(cell));
+}
 
 /// co_await ctx.sleep_for(d): resumes no earlier than `d` from now (or at
 /// runtime shutdown); the actor handles nothing else meanwhile.
@@ -132,8 +152,9 @@ class [[nodiscard]] sleep_awaitable {
 
   bool await_ready() const noexcept { return false; }
   template <courier_promise P>
-  void await_suspend(std::coroutine_handle<P>) {
-    add_timer(self_->sys, std::chrono::steady_clock::now() + delay_, make<wake_task>(self_));
+  void await_suspend(std::coroutine_handle<P>) noexcept {
+    revive_address(self_);
+    add_timer(self_->sys, std::chrono::steady_clock::now() + delay_, timer_job{&run_wake_job, self_, nullptr});
   }
   void await_resume() const noexcept {}
 

@@ -23,10 +23,8 @@ namespace courier::detail {
 template <class A>
 struct cell;
 struct access;
-struct timer_task;
-void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_task* task) noexcept;
 template <class R>
-timer_task* make_timeout_task(completion<R>* target);
+void add_timeout(internal::system* sys, std::chrono::steady_clock::duration timeout, completion<R>* reply) noexcept;
 
 /// References: one for the request envelope, one for the timeout timer
 /// (ask_for only), one for the asker's mailbox once delivered. `asker`
@@ -108,7 +106,7 @@ void ask_with_continuation(cell_base* self, cell_base* target, M&& message, bool
     release_address(self);
     throw;
   }
-  if (timed) add_timer(self->sys, std::chrono::steady_clock::now() + timeout, make_timeout_task<R>(k));
+  if (timed) add_timeout<R>(self->sys, timeout, k);
   post_with_reply<A>(target, std::forward<M>(message), static_cast<completion<R>*>(k));
 }
 

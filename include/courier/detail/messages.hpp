@@ -125,6 +125,32 @@ struct message_envelope final : envelope {
   };
 };
 
+/// What a request envelope does for handle / drop / discard: the handler's
+/// outcome (or actor_stopped) completes `reply`, exactly once, and gives up
+/// the request's reference on it. Shared by request_envelope and the
+/// awaited request of co_await ctx.ask (awaitables.hpp).
+template <class A, class M>
+void run_request(cell_base* base, envelope* e, M& message, completion<reply_type_t<A, M>>* reply, action what,
+                 void (*destroy_message)(envelope*) noexcept) noexcept {
+  using returned = typename handler_return<A, M>::type;
+  if (what == action::handle) {
+    if constexpr (is_task<returned>::value) {
+      start_task<A, M, returned>(base, e, message, reply, destroy_message);
+      return;
+    } else {
+      auto* c = access::cell_of<A>(base);
+      auto outcome = call_for_reply<A, M, reply_type_t<A, M>>(c->actor, std::move(message),
+                                                              static_cast<context<A>&>(*c));
+      message.~M();
+      reply->try_complete(std::move(outcome));
+    }
+  } else {  // drop, discard
+    message.~M();
+    reply->try_complete(stopped_error());
+  }
+  reply->release();
+}
+
 /// A request: the handler's outcome completes `reply` (exactly once, also
 /// when the message is dropped or refused).
 template <class A, class M>
@@ -140,31 +166,10 @@ struct request_envelope final : envelope {
 
   static void run_fn(envelope* e, cell_base* base, action what) noexcept {
     auto* self = static_cast<request_envelope*>(e);
-    using returned = typename handler_return<A, M>::type;
-    switch (what) {
-      case action::handle: {
-        if constexpr (is_task<returned>::value) {
-          start_task<A, M, returned>(base, e, self->message, self->reply, &destroy_message);
-        } else {
-          auto* c = access::cell_of<A>(base);
-          auto outcome = call_for_reply<A, M, reply_type>(c->actor, std::move(self->message),
-                                                          static_cast<context<A>&>(*c));
-          self->message.~M();
-          self->reply->try_complete(std::move(outcome));
-          self->reply->release();
-        }
-        break;
-      }
-      case action::drop:
-      case action::discard:
-        self->message.~M();
-        self->reply->try_complete(stopped_error());
-        self->reply->release();
-        break;
-      case action::release:
-        detail::destroy(self);
-        break;
-    }
+    if (what == action::release)
+      detail::destroy(self);
+    else
+      run_request<A, M>(base, e, self->message, self->reply, what, &destroy_message);
   }
 
   completion<reply_type>* reply;
@@ -191,17 +196,30 @@ result<void> post(cell_base* cell, M&& message) {
   return {};
 }
 
+/// Queues the request envelope `e` whose outcome completes `reply` (`e`
+/// holds the request's reference on it). Returns how the delivery went; on
+/// a rejection `reply` is already complete and `e` disposed of.
+template <class R>
+delivery send_request(cell_base* cell, envelope* e, completion<R>* reply) noexcept {
+  if (!cell) {
+    reply->try_complete(error{errc::actor_stopped, "empty address"});
+    dispose(cell, e);
+    return delivery::rejected_closed;
+  }
+  auto outcome = deliver(cell, e, false);
+  if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
+    reply->try_complete(rejection_error(outcome));
+    dispose(cell, e);
+  }
+  return outcome;
+}
+
 /// Queues a request whose outcome completes `reply` (the caller passes the
 /// request's reference on it). Returns how the delivery went; on a rejection
 /// `reply` is already complete.
 template <class A, class M>
 delivery post_with_reply(cell_base* cell, M&& message, completion<reply_type_t<A, M>>* reply) {
   using plain = std::decay_t<M>;
-  if (!cell) {
-    reply->try_complete(error{errc::actor_stopped, "empty address"});
-    reply->release();
-    return delivery::rejected_closed;
-  }
   request_envelope<A, plain>* e;
   try {
     e = make<request_envelope<A, plain>>(reply, std::forward<M>(message));
@@ -210,12 +228,7 @@ delivery post_with_reply(cell_base* cell, M&& message, completion<reply_type_t<A
     reply->release();
     throw;
   }
-  auto outcome = deliver(cell, e, false);
-  if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
-    reply->try_complete(rejection_error(outcome));
-    dispose(cell, e);
-  }
-  return outcome;
+  return send_request(cell, e, reply);
 }
 
 template <class A, class M>

@@ -1,7 +1,10 @@
 #pragma once
-// Timer tasks: what runtime/timer/timer_service runs at a deadline.
-// send_after delivers a message that was accepted when it was requested;
-// a timeout completes a ctx.ask_for continuation with errc::timeout.
+// Timer jobs: what runtime/timer/timer_service runs at a deadline. A job is
+// two words and a function, stored by value in the service's heap, so arming
+// a timer allocates nothing of its own:
+//   send_after    delivers a message that was accepted when it was requested;
+//   timeout       completes an ask_for's reply with errc::timeout;
+//   wake          resumes a coroutine handler suspended in sleep_for.
 
 #include <chrono>
 #include <type_traits>
@@ -16,71 +19,41 @@ namespace courier::detail {
 template <class A, class M>
 struct message_envelope;
 
-/// Owned by the timer service from add_timer() on; each task ends with
-/// exactly one of fire() (deadline reached) or cancel() (runtime shut down
-/// first), and destroys itself there.
-struct timer_task {
-  virtual void fire() noexcept = 0;
-  virtual void cancel() noexcept = 0;
-
- protected:
-  ~timer_task() = default;
+/// Runs exactly once: with `fired` true at the deadline, or false when the
+/// runtime shuts down first (or no longer runs timers when it is added).
+struct timer_job {
+  void (*run)(void* first, void* second, bool fired) noexcept;
+  void* first;
+  void* second;
 };
 
-/// Schedules `task`; if the runtime no longer runs timers, cancels it at once.
-void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_task* task) noexcept;
+/// Schedules `job`; if the runtime no longer runs timers, runs it at once
+/// with fired = false.
+void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_job job) noexcept;
 
 /// Drops an accepted message that could not be queued (counted in stats().dropped).
 void drop_unqueued(cell_base* cell, envelope* e) noexcept;
 
-/// Holds an address (a strong count) on the target until it fires.
-class delivery_task final : public timer_task {
- public:
-  delivery_task(cell_base* target, envelope* e) noexcept : target_(target), envelope_(e) {}
+/// send_after: (target, envelope). Holds an address (a strong count) on the
+/// target until it runs.
+void run_delivery_job(void* target, void* e, bool fired) noexcept;
 
-  void fire() noexcept override {
-    auto outcome = deliver(target_, envelope_, true);
-    if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full)
-      drop_unqueued(target_, envelope_);
-    finish();
-  }
-  void cancel() noexcept override {
-    drop_unqueued(target_, envelope_);
-    finish();
-  }
-
- private:
-  void finish() noexcept {
-    release_address(target_);
-    detail::destroy(this);
-  }
-
-  cell_base* target_;
-  envelope* envelope_;
-};
-
+/// ask_for's timeout: (completion<R>*, unused). Holds one reference on the
+/// completion. Also when cancelled: the runtime shuts down before the
+/// deadline and can no longer wait, so the ask times out now (a handler
+/// suspended in co_await ctx.ask_for resumes and can finish; found by
+/// tools/fuzz).
 template <class R>
-class timeout_task final : public timer_task {
- public:
-  explicit timeout_task(completion<R>* target) noexcept : target_(target) {}
+void run_timeout_job(void* target, void*, bool) noexcept {
+  auto* reply = static_cast<completion<R>*>(target);
+  reply->try_complete(error{errc::timeout, "no reply in time"});
+  reply->release();
+}
 
-  void fire() noexcept override {
-    target_->try_complete(error{errc::timeout, "no reply in time"});
-    target_->release();
-    detail::destroy(this);
-  }
-  /// The runtime shuts down before the deadline: it can no longer wait, so
-  /// the ask times out now (a handler suspended in co_await ctx.ask_for
-  /// resumes and can finish; found by tools/fuzz).
-  void cancel() noexcept override { fire(); }
-
- private:
-  completion<R>* target_;
-};
-
+/// Arms the timeout of an ask_for; the caller gave `reply` a reference for it.
 template <class R>
-timer_task* make_timeout_task(completion<R>* target) {
-  return make<timeout_task<R>>(target);
+void add_timeout(internal::system* sys, std::chrono::steady_clock::duration timeout, completion<R>* reply) noexcept {
+  add_timer(sys, std::chrono::steady_clock::now() + timeout, timer_job{&run_timeout_job<R>, reply, nullptr});
 }
 
 template <class A, class M>
@@ -90,7 +63,7 @@ void send_after(internal::system* sys, cell_base* target, M&& message,
   auto when = std::chrono::steady_clock::now() + delay;
   auto* e = make<message_envelope<A, std::decay_t<M>>>(envelope::pre_accepted, std::forward<M>(message));
   retain_address(target);
-  add_timer(sys, when, make<delivery_task>(target, e));
+  add_timer(sys, when, timer_job{&run_delivery_job, target, e});
 }
 
 }  // namespace courier::detail
