@@ -28,6 +28,11 @@ struct config {
   /// CPUs to pin workers to (worker i on pin[i % pin.size()], with
   /// sched_setaffinity); empty = no pinning (the default).
   std::vector<int> pin{};
+
+  // -- diagnostics (see docs/metrics.md) ------------------------------------------
+  /// runtime::metrics().stuck names the actors seen inside one handler for
+  /// at least this long (0 = every actor inside a handler).
+  std::chrono::milliseconds stuck_after{1000};
 };
 
 /// Per-actor options; a spawn_options first argument of spawn() is always

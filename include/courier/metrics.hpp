@@ -4,6 +4,7 @@
 // by their own thread (relaxed, on that thread's cache line) and summed when
 // a snapshot is taken, so keeping them costs next to nothing.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,15 +25,36 @@ struct worker_metrics {
   std::uint64_t injection_pops = 0;    // actors taken from the injection queue (made runnable outside the pool)
 };
 
+/// Replies that completed with an error, by kind (courier::errc), whoever
+/// asked (address::ask, ctx.ask, co_await). Empty addresses are not counted.
+struct reply_failures {
+  std::uint64_t actor_stopped = 0;   // the actor had stopped or stopped first (replies_dropped is a part)
+  std::uint64_t mailbox_full = 0;    // the actor's bounded mailbox was full
+  std::uint64_t timeout = 0;         // ask_for's deadline passed first
+  std::uint64_t handler_failed = 0;  // the handler threw or returned an error
+};
+
+/// An actor found inside a handler (running on a worker, or suspended in a
+/// coroutine handler's co_await).
+struct inside_actor {
+  std::string name;   // spawn_options::name, or the type name
+  std::string type;   // the actor's type
+  std::uint64_t id = 0;  // unique within the runtime
+  /// Seen inside the same handler for at least this long: the time between
+  /// the first snapshot (metrics() or shutdown) that found it there and this one.
+  std::chrono::nanoseconds inside{0};
+  bool suspended = false;  // in a co_await rather than running on a worker
+};
+
 struct metrics {
   std::vector<worker_metrics> workers;
   std::uint64_t live_actors = 0;       // spawned and not yet stopped
   std::uint64_t queued_messages = 0;   // accepted and not yet handled or dropped
   std::uint64_t dropped_messages = 0;  // accepted and destroyed unhandled
   std::uint64_t replies_dropped = 0;   // requests answered with actor_stopped because their actor stopped first
-  /// Names (spawn name or type) of actors inside a handler at the snapshot:
-  /// running on a worker, or suspended in a coroutine handler.
-  std::vector<std::string> in_handler;
+  reply_failures replies_failed;
+  /// Actors seen inside one handler for at least config::stuck_after.
+  std::vector<inside_actor> stuck;
 
   /// The Prometheus text exposition format (version 0.0.4).
   std::string to_prometheus() const;

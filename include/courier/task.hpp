@@ -24,6 +24,7 @@
 #include <utility>
 
 #include <courier/detail/allocator.hpp>
+#include <courier/detail/cell.hpp>
 #include <courier/detail/completion.hpp>
 #include <courier/detail/envelope.hpp>
 #include <courier/detail/frame.hpp>
@@ -92,7 +93,7 @@ struct task_promise_base : frame_base {
     self->handle.destroy();
     if (destroy_message) destroy_message(e);
     if (r) {
-      r->try_complete(std::move(outcome));
+      r->try_complete(std::move(outcome), c->sys);
       r->release();
     } else if (has && threw) {
       report_failure(c, type, outcome.error().message());

@@ -25,6 +25,7 @@ class registry {
     auto& s = shard_of(cell);
     std::lock_guard lock(s.mutex);
     if (!s.open) return false;
+    cell->id = ++s.registered * shards_.size() + static_cast<std::uint64_t>(&s - shards_.data());
     cell->registry_prev = nullptr;
     cell->registry_next = s.first;
     if (s.first) s.first->registry_prev = cell;
@@ -58,6 +59,7 @@ class registry {
   struct alignas(cache_line_size) shard {
     std::mutex mutex;
     cell_base* first = nullptr;
+    std::uint64_t registered = 0;  // ids: registered * shard count + shard index
     bool open = true;
   };
 

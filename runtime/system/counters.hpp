@@ -40,8 +40,13 @@ struct alignas(cache_line_size) counter_set {
   std::atomic<std::uint64_t> parks{0};
   std::atomic<std::uint64_t> wakeups{0};
   std::atomic<std::uint64_t> injection_pops{0};
+  // replies completed with an error, by errc (slow paths only)
+  std::atomic<std::uint64_t> replies_failed_stopped{0};
+  std::atomic<std::uint64_t> replies_failed_full{0};
+  std::atomic<std::uint64_t> replies_failed_timeout{0};
+  std::atomic<std::uint64_t> replies_failed_handler{0};
 };
-static_assert(sizeof(counter_set) <= 2 * cache_line_size, "a worker's counters stay on its own two lines");
+static_assert(sizeof(counter_set) <= 3 * cache_line_size, "a worker's counters stay on its own three lines");
 
 /// Where the calling thread counts: its own set (single writer: a relaxed
 /// load and store, no lock prefix).

@@ -2,8 +2,11 @@
 
 #include <courier/metrics.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <string>
+#include <utility>
 
 namespace courier {
 
@@ -28,6 +31,18 @@ void sample(std::string& out, const char* name, std::uint64_t value, const std::
   out += std::to_string(value);
   out += '\n';
 }
+
+void sample(std::string& out, const char* name, double value, const std::string& labels = {}) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  out += name;
+  if (!labels.empty()) out += '{' + labels + '}';
+  out += ' ';
+  out += text;
+  out += '\n';
+}
+
+double seconds(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e9; }
 
 std::string escaped(const std::string& s) {
   std::string out;
@@ -76,8 +91,17 @@ std::string metrics::to_prometheus() const {
   family(out, "courier_replies_dropped_total", "counter",
          "Requests answered with actor_stopped because their actor stopped first.");
   sample(out, "courier_replies_dropped_total", replies_dropped);
-  family(out, "courier_actor_in_handler", "gauge", "1 for each actor inside a handler at the snapshot.");
-  for (auto& name : in_handler) sample(out, "courier_actor_in_handler", 1, "actor=\"" + escaped(name) + "\"");
+  family(out, "courier_replies_failed_total", "counter", "Replies completed with an error, by kind (courier::errc).");
+  for (auto [kind, n] : {std::pair{"actor_stopped", replies_failed.actor_stopped},
+                         std::pair{"mailbox_full", replies_failed.mailbox_full}, std::pair{"timeout", replies_failed.timeout},
+                         std::pair{"handler_failed", replies_failed.handler_failed}})
+    sample(out, "courier_replies_failed_total", n, std::string("kind=\"") + kind + "\"");
+  family(out, "courier_actor_stuck_seconds", "gauge",
+         "Actors seen inside one handler for at least config::stuck_after: how long so far.");
+  for (auto& a : stuck)
+    sample(out, "courier_actor_stuck_seconds", seconds(a.inside),
+           "name=\"" + escaped(a.name) + "\",type=\"" + escaped(a.type) + "\",id=\"" + std::to_string(a.id) +
+               "\",suspended=\"" + (a.suspended ? "true" : "false") + "\"");
   return out;
 }
 

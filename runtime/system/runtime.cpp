@@ -4,6 +4,7 @@
 #include <courier/detail/futex.hpp>
 #include <courier/runtime.hpp>
 
+#include "runtime/actor/lifecycle.hpp"
 #include "runtime/system/system.hpp"
 
 namespace courier {
@@ -33,6 +34,18 @@ courier::metrics runtime::metrics() const { return system_->metrics(); }
 namespace courier::detail {
 
 runtime& owner(internal::system* sys) noexcept { return sys->owner(); }
+
+void count_failed_reply(internal::system* sys, errc code) noexcept {
+  using internal::counter_set;
+  auto field = &counter_set::replies_failed_handler;
+  switch (code) {
+    case errc::actor_stopped: field = &counter_set::replies_failed_stopped; break;
+    case errc::mailbox_full: field = &counter_set::replies_failed_full; break;
+    case errc::timeout: field = &counter_set::replies_failed_timeout; break;
+    case errc::handler_failed: break;
+  }
+  internal::counters_here(*sys).add(field);
+}
 
 void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_job job) noexcept {
   sys->timers().add(when, job);

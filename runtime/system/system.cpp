@@ -1,5 +1,6 @@
 #include "runtime/system/system.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -34,6 +35,7 @@ system::system(courier::runtime& owner, const config& cfg)
     : owner_(owner),
       id_(next_system_id.fetch_add(1, std::memory_order_relaxed)),  // relaxed: only uniqueness matters
       scheduler_(*this, worker_count(cfg), cfg),
+      stuck_after_(cfg.stuck_after),
       hook_(std::make_shared<const error_hook>(default_hook)) {
   scheduler_.start();
 }
@@ -132,15 +134,21 @@ bool system::shutdown(std::chrono::steady_clock::duration grace) {
   auto until = std::chrono::steady_clock::now() + grace;
   timers_.stop();  // pending timers are dropped (and counted)
   registry_.close([](detail::cell_base* cell) { detail::shutdown(cell); });
+  observe(stuck_after_);  // the first sighting of every actor inside a handler: timed from here
   bool clean = wait_for_actors(true, until);
   if (clean) {
     scheduler_.stop();
   } else {
-    auto stuck = inside_handlers();
+    auto stuck = observe(std::chrono::nanoseconds{0});  // every actor still inside a handler
     registry_.for_each([](detail::cell_base* cell) {
       detail::stop(cell);  // what is still queued is dropped as soon as a worker gets to it
     });
-    for (auto& name : stuck) report(name, "(unknown)", "stuck in a handler at shutdown");
+    for (auto& a : stuck) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(a.inside).count();
+      auto about = a.type + " #" + std::to_string(a.id) + (a.suspended ? ", suspended" : "") +
+                   ", inside one handler for >= " + std::to_string(ms) + " ms";
+      report(a.name, about, "stuck in a handler at shutdown");
+    }
   }
 
   lock.lock();
@@ -150,17 +158,44 @@ bool system::shutdown(std::chrono::steady_clock::duration grace) {
   return clean;
 }
 
-std::vector<std::string> system::inside_handlers() {
-  std::vector<std::string> names;
+std::vector<courier::inside_actor> system::observe(std::chrono::nanoseconds at_least) {
+  using clock = std::chrono::steady_clock;
+  std::lock_guard lock(observe_mutex_);
+  std::vector<const detail::cell_base*> running;
+  for (std::size_t i = 0; i < scheduler_.size(); ++i) running.push_back(scheduler_.at(i).running());
+  // `before` bounds how long a handler seen again has been inside (it was
+  // still inside when we looked, after `before`); `after` is the first
+  // sighting of a new one (it started before we looked, before `after`).
+  auto before = clock::now();
+  std::vector<courier::inside_actor> found;
+  std::unordered_map<const detail::cell_base*, sighting> seen;
+  std::vector<const detail::cell_base*> fresh;
   registry_.for_each([&](detail::cell_base* cell) {
-    bool inside = false;
-    for (std::size_t i = 0; i < scheduler_.size(); ++i) inside |= scheduler_.at(i).running() == cell;
-    // A coroutine handler suspended in its await is inside a handler too.
     // acquire: pairs with the suspending turn's acq_rel fetch_or
-    inside |= (cell->lifecycle_word.load(std::memory_order_acquire) & detail::lifecycle::suspended) != 0;
-    if (inside) names.emplace_back(detail::name_of(cell));
+    bool suspended = (cell->lifecycle_word.load(std::memory_order_acquire) & detail::lifecycle::suspended) != 0;
+    bool inside = suspended;
+    for (auto* r : running) inside |= r == cell;
+    if (!inside) return;
+    auto epoch = cell->handler_epoch.load(std::memory_order_relaxed);  // relaxed: which handler, diagnostics only
+    auto previous = sightings_.find(cell);
+    if (previous != sightings_.end() && previous->second.epoch == epoch) {
+      seen.emplace(cell, previous->second);
+      auto inside_for = std::chrono::duration_cast<std::chrono::nanoseconds>(before - previous->second.first_seen);
+      if (inside_for < at_least) return;
+      found.push_back({std::string(detail::name_of(cell)), std::string(cell->ops->type_name), cell->id,
+                       std::max(inside_for, std::chrono::nanoseconds{0}), suspended});
+    } else {
+      seen.emplace(cell, sighting{epoch, {}});
+      fresh.push_back(cell);
+      if (at_least.count() == 0)
+        found.push_back({std::string(detail::name_of(cell)), std::string(cell->ops->type_name), cell->id,
+                         std::chrono::nanoseconds{0}, suspended});
+    }
   });
-  return names;
+  auto after = clock::now();
+  for (auto* cell : fresh) seen[cell].first_seen = after;
+  sightings_ = std::move(seen);  // handlers no longer inside are forgotten
+  return found;
 }
 
 courier::metrics system::metrics() {
@@ -181,11 +216,15 @@ courier::metrics system::metrics() {
     handled += load(c.handled);
     m.dropped_messages += load(c.dropped);
     m.replies_dropped += load(c.replies_dropped);
+    m.replies_failed.actor_stopped += load(c.replies_failed_stopped);
+    m.replies_failed.mailbox_full += load(c.replies_failed_full);
+    m.replies_failed.timeout += load(c.replies_failed_timeout);
+    m.replies_failed.handler_failed += load(c.replies_failed_handler);
   });
   m.live_actors = spawned >= stopped ? spawned - stopped : 0;
   auto settled = handled + m.dropped_messages;
   m.queued_messages = accepted >= settled ? accepted - settled : 0;  // counters read one after another: clamp
-  m.in_handler = inside_handlers();
+  m.stuck = observe(stuck_after_);
   return m;
 }
 

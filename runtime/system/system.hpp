@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <courier/config.hpp>
@@ -70,9 +71,11 @@ class system {
   courier::metrics metrics();
 
  private:
-  /// Names of the actors inside a handler now: running on a worker, or
-  /// suspended in a coroutine handler.
-  std::vector<std::string> inside_handlers();
+  /// The actors inside a handler now (running on a worker, or suspended in a
+  /// coroutine handler) that have been seen inside the same one for at least
+  /// `at_least`. Each call is a snapshot: how long an actor has been inside
+  /// is the time since the first snapshot that found it in that handler.
+  std::vector<courier::inside_actor> observe(std::chrono::nanoseconds at_least);
 
   /// Waits until no actor is live (or `until`, when timed).
   bool wait_for_actors(bool timed, std::chrono::steady_clock::time_point until) noexcept;
@@ -93,6 +96,16 @@ class system {
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<bool> awaiting_{false};            // someone waits in wait_for_actors()
   std::atomic<std::uint32_t> finish_epoch_{0};  // futex word: bumped by actor_finished() while awaited
+
+  /// An actor inside a handler at the last snapshot: which handler (the
+  /// cell's handler_epoch), and when a snapshot first found it there.
+  struct sighting {
+    std::uint16_t epoch;
+    std::chrono::steady_clock::time_point first_seen;
+  };
+  const std::chrono::nanoseconds stuck_after_;
+  std::mutex observe_mutex_;
+  std::unordered_map<const detail::cell_base*, sighting> sightings_;
 
   std::mutex hook_mutex_;
   std::shared_ptr<const error_hook> hook_;

@@ -256,11 +256,13 @@ TEST_CASE("shutdown returns false within its timeout when an actor is stuck, and
   std::atomic<bool> started{false};
   std::mutex m;
   std::vector<std::string> reports;
+  std::string about;
   {
     runtime rt{{.workers = 2}};
-    rt.set_error_hook([&](std::string_view actor, std::string_view, std::string_view what) {
+    rt.set_error_hook([&](std::string_view actor, std::string_view message, std::string_view what) {
       std::lock_guard lock(m);
       reports.push_back(std::string(actor) + ": " + std::string(what));
+      about = message;
     });
     auto d = rt.spawn<diary>(spawn_options{.name = "sleepy"}, j);
     auto stuck = d.ask(block{&g, &started});
@@ -277,6 +279,12 @@ TEST_CASE("shutdown returns false within its timeout when an actor is stuck, and
       std::lock_guard lock(m);
       REQUIRE(reports.size() == 1);
       CHECK(reports[0] == "sleepy: stuck in a handler at shutdown");
+      // The message names the type and id (as metrics().stuck does) and how
+      // long it has been inside: since the start of shutdown at least.
+      INFO(about);
+      CHECK(about.find("diary #") != std::string::npos);
+      CHECK(about.find("inside one handler for >= ") != std::string::npos);
+      CHECK(about.find(">= 0 ms") == std::string::npos);
     }
     g.open();  // ~runtime waits for the handler, then tears down
   }

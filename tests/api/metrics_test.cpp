@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "tests/support/doctest.hpp"
@@ -25,9 +26,11 @@ struct block {
   gate* g;
   std::atomic<bool>* started;
 };
+struct fail {};
 class busy : public actor<busy> {
  public:
   int on(work w) { return w.n; }
+  int on(fail) { throw std::runtime_error("no"); }
   void on(block b) {
     b.started->store(true);
     b.g->wait();
@@ -112,18 +115,107 @@ TEST_CASE("metrics count the workers' activity and agree with stats()" * doctest
   CHECK(m.dropped_messages == 0);
 }
 
-TEST_CASE("metrics name the actors inside a handler" * doctest::timeout(30)) {
-  runtime rt{{.workers = 2}};
+namespace {
+struct relay_to {
+  address<busy> target;
+};
+// Suspends in co_await on a request that `target` answers late.
+class waiter : public actor<waiter> {
+ public:
+  task<int> on(relay_to r, context<waiter>& ctx) {
+    auto v = co_await ctx.ask(r.target, work{5});
+    co_return v ? *v : -1;
+  }
+};
+struct spin {
+  std::atomic<bool>* stop;
+  std::atomic<std::uint64_t>* turns;
+};
+// Always busy with short handlers: inside a handler at most snapshots, never
+// inside the same one for long.
+class spinner : public actor<spinner> {
+ public:
+  void on(spin s, context<spinner>& ctx) {
+    s.turns->fetch_add(1);
+    if (!s.stop->load()) ctx.self().send(s);
+  }
+};
+const inside_actor* find(const std::vector<inside_actor>& v, const std::string& name) {
+  for (auto& a : v)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("metrics name the actors inside one handler longer than config::stuck_after" * doctest::timeout(60)) {
+  runtime rt{{.workers = 2, .stuck_after = 50ms}};
+  auto b = rt.spawn<busy>(spawn_options{.name = "slowpoke"});
+  auto w = rt.spawn<waiter>(spawn_options{.name = "patient"});
+  auto s = rt.spawn<spinner>(spawn_options{.name = "spinner"});
+  gate g;
+  std::atomic<bool> started{false}, stop{false};
+  std::atomic<std::uint64_t> spins{0};
+  b.send(block{&g, &started});
+  REQUIRE(wait_until([&] { return started.load(); }));
+  auto answer = w.ask(relay_to{b});  // suspends until b is free
+  s.send(spin{&stop, &spins});
+
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(find(rt.metrics().stuck, "slowpoke") == nullptr);  // first sighting: not yet 50 ms
+  REQUIRE(wait_until([&] {
+    auto m = rt.metrics();
+    return find(m.stuck, "slowpoke") && find(m.stuck, "patient");
+  }));
+  // Keep sampling past several thresholds: the spinner, inside a handler at
+  // many snapshots but never the same one for long, is never named.
+  auto until = std::chrono::steady_clock::now() + 200ms;
+  courier::metrics m;
+  int snapshots = 0, spinner_named = 0;
+  do {
+    m = rt.metrics();
+    ++snapshots;
+    if (find(m.stuck, "spinner")) ++spinner_named;
+  } while (std::chrono::steady_clock::now() < until);
+  CHECK(snapshots > 1);
+  CHECK(spinner_named == 0);
+  CHECK(spins.load() > 10);
+  auto* slow = find(m.stuck, "slowpoke");
+  auto* pat = find(m.stuck, "patient");
+  REQUIRE(slow);
+  REQUIRE(pat);
+  CHECK(slow->type.find("busy") != std::string::npos);
+  CHECK(pat->type.find("waiter") != std::string::npos);
+  CHECK(slow->id != 0);
+  CHECK(slow->id != pat->id);
+  CHECK_FALSE(slow->suspended);
+  CHECK(pat->suspended);
+  CHECK(slow->inside >= 200ms);
+  CHECK(slow->inside <= std::chrono::steady_clock::now() - t0);  // a lower bound, never more than the truth
+
+  auto samples = parse_prometheus(m.to_prometheus());
+  auto key = "courier_actor_stuck_seconds{name=\"slowpoke\",type=\"" + slow->type + "\",id=\"" +
+             std::to_string(slow->id) + "\",suspended=\"false\"}";
+  REQUIRE(samples.count(key) == 1);
+  CHECK(samples[key] >= 0.2);
+
+  stop.store(true);
+  g.open();
+  CHECK(*answer.get() == 5);
+  REQUIRE(wait_until([&] { return rt.metrics().stuck.empty(); }));
+}
+
+TEST_CASE("with stuck_after = 0, metrics name every actor inside a handler at once" * doctest::timeout(30)) {
+  runtime rt{{.workers = 2, .stuck_after = 0ms}};
   auto b = rt.spawn<busy>(spawn_options{.name = "slowpoke"});
   gate g;
   std::atomic<bool> started{false};
   b.send(block{&g, &started});
   REQUIRE(wait_until([&] { return started.load(); }));
   auto m = rt.metrics();
-  REQUIRE(m.in_handler.size() == 1);
-  CHECK(m.in_handler[0] == "slowpoke");
+  REQUIRE(m.stuck.size() == 1);
+  CHECK(m.stuck[0].name == "slowpoke");
   g.open();
-  REQUIRE(wait_until([&] { return rt.metrics().in_handler.empty(); }));
+  REQUIRE(wait_until([&] { return rt.metrics().stuck.empty(); }));
 }
 
 TEST_CASE("to_prometheus renders a valid text exposition with the snapshot's values" * doctest::timeout(30)) {
@@ -140,4 +232,65 @@ TEST_CASE("to_prometheus renders a valid text exposition with the snapshot's val
   CHECK(samples.at("courier_live_actors") == 1);
   CHECK(samples.count("courier_queued_messages") == 1);
   CHECK(samples.count("courier_worker_parks_total{worker=\"1\"}") == 1);
+}
+
+namespace {
+struct ask_late {
+  address<busy> target;
+};
+class impatient : public actor<impatient> {
+ public:
+  task<int> on(ask_late a, context<impatient>& ctx) {
+    auto r = co_await ctx.ask_for(a.target, work{1}, 1ms);
+    co_return r ? 0 : static_cast<int>(r.error().code());
+  }
+};
+}  // namespace
+
+TEST_CASE("metrics count failed replies by kind" * doctest::timeout(30)) {
+  runtime rt{{.workers = 3}};  // two of them held in handlers below
+  auto failed = [&] { return rt.metrics().replies_failed; };
+  CHECK(failed().handler_failed == 0);
+
+  auto b = rt.spawn<busy>(spawn_options{.name = "bounded", .capacity = 1});
+  CHECK(b.ask(fail{}).get().error() == errc::handler_failed);
+  CHECK(failed().handler_failed == 1);
+
+  // Held in a handler, one message queued: the next request finds it full.
+  gate g;
+  std::atomic<bool> started{false};
+  b.send(block{&g, &started});
+  REQUIRE(wait_until([&] { return started.load(); }));
+  REQUIRE(b.send(work{0}).has_value());
+  CHECK(b.ask(work{1}).get().error() == errc::mailbox_full);
+  CHECK(failed().mailbox_full == 1);
+
+  // An ask_for that a held actor cannot answer in time.
+  auto h = rt.spawn<busy>(spawn_options{.name = "held"});
+  gate g2;
+  std::atomic<bool> started2{false};
+  h.send(block{&g2, &started2});
+  REQUIRE(wait_until([&] { return started2.load(); }));
+  auto i = rt.spawn<impatient>();
+  CHECK(*i.ask(ask_late{h}).get() == static_cast<int>(errc::timeout));
+  CHECK(failed().timeout == 1);
+  // The timed-out request is still queued when h stops: its reply is already
+  // complete, so the drop completes and counts nothing.
+  h.stop();
+  g2.open();
+  g.open();
+  h.join();
+
+  b.stop();
+  b.join();
+  CHECK(b.ask(work{2}).get().error() == errc::actor_stopped);
+  REQUIRE(wait_until([&] { return failed().actor_stopped >= 1; }));
+  auto f = failed();
+  CHECK(f.actor_stopped == 1);
+  CHECK(f.mailbox_full == 1);
+  CHECK(f.timeout == 1);
+  CHECK(f.handler_failed == 1);
+  auto samples = parse_prometheus(rt.metrics().to_prometheus());
+  CHECK(samples.at("courier_replies_failed_total{kind=\"timeout\"}") == 1);
+  CHECK(samples.at("courier_replies_failed_total{kind=\"actor_stopped\"}") == 1);
 }

@@ -122,7 +122,7 @@ class [[nodiscard]] ask_awaitable {
     if (timed_) add_timeout<R>(self_->sys, timeout_, reply);
     // Refused after it was queued: the mailbox discards it when it settles,
     // maybe much later; our reference keeps the request alive, so complete now.
-    if (send_request(target_, request_, reply) == delivery::refused_queued) reply->try_complete(stopped_error());
+    if (send_request(target_, request_, reply) == delivery::refused_queued) reply->try_complete(stopped_error(), target_->sys);
   }
 
   result<R> await_resume() noexcept { return std::move(request_->value); }

@@ -81,6 +81,10 @@ struct cell_base {
   /// Set by the last turn when the memory outlives it (addresses remain): the
   /// cell then holds a reference on its system until it is freed.
   bool holds_system = false;
+  /// Bumped by the owner each time a handler starts (relaxed: diagnostics
+  /// only). Two snapshots that find the actor inside a handler with the same
+  /// epoch saw the same handler (system::observe, the stuck-actor report).
+  std::atomic<std::uint16_t> handler_epoch{0};
 
   /// Owner only: the coroutine handler this actor is suspended in, if any.
   frame_base* frame = nullptr;
@@ -93,6 +97,8 @@ struct cell_base {
   /// Registry links (runtime/actor/registry.cpp), guarded by the registry.
   cell_base* registry_prev = nullptr;
   cell_base* registry_next = nullptr;
+  /// Unique within the runtime, assigned at registration (diagnostics).
+  std::uint64_t id = 0;
 };
 
 /// Outcome of handing an envelope to a mailbox.

@@ -17,8 +17,12 @@
 #include <courier/detail/chaos.hpp>
 #include <courier/detail/futex.hpp>
 #include <courier/error.hpp>
+#include <courier/fwd.hpp>
 
 namespace courier::detail {
+
+/// Counts a reply that completed with `code` in `sys`'s metrics().replies_failed.
+void count_failed_reply(internal::system* sys, errc code) noexcept;
 
 template <class R>
 struct completion {
@@ -29,13 +33,16 @@ struct completion {
       : deliver_(on_complete), release_(on_release) {}
 
   /// Completes with `value` unless someone already did; true if this call won.
-  bool try_complete(result<R>&& value) noexcept {
+  /// An error that wins is counted in `counted_in`'s metrics (the runtime of
+  /// the actor the request went to; null: not counted, e.g. an empty address).
+  bool try_complete(result<R>&& value, internal::system* counted_in = nullptr) noexcept {
     // relaxed: the exchange only elects the single completer (RMWs on one word
     // are totally ordered); the value itself is published by deliver_'s own
     // release (reply_state::state_ or the continuation's mailbox push).
     COURIER_DETAIL_CHAOS_POINT("reply: before claiming");
     if (claimed_.exchange(1, std::memory_order_relaxed) != 0) return false;
     COURIER_DETAIL_CHAOS_POINT("reply: claimed, before delivering");
+    if (!value.has_value() && counted_in) count_failed_reply(counted_in, value.error().code());
     deliver_(this, std::move(value));
     return true;
   }

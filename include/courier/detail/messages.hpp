@@ -71,7 +71,7 @@ void start_task(cell_base* base, envelope* e, M& message, completion<typename Ta
   } catch (const std::exception& ex) {  // only the frame's allocation can throw here
     destroy_message(e);
     if (reply) {
-      reply->try_complete(error{errc::handler_failed, ex.what()});
+      reply->try_complete(error{errc::handler_failed, ex.what()}, base->sys);
       reply->release();
     } else {
       report_failure(base, type_name<M>(), ex.what());
@@ -142,11 +142,11 @@ void run_request(cell_base* base, envelope* e, M& message, completion<reply_type
       auto outcome = call_for_reply<A, M, reply_type_t<A, M>>(c->actor, std::move(message),
                                                               static_cast<context<A>&>(*c));
       message.~M();
-      reply->try_complete(std::move(outcome));
+      reply->try_complete(std::move(outcome), base->sys);
     }
   } else {  // drop, discard
     message.~M();
-    reply->try_complete(stopped_error());
+    reply->try_complete(stopped_error(), base ? base->sys : nullptr);
   }
   reply->release();
 }
@@ -208,7 +208,7 @@ delivery send_request(cell_base* cell, envelope* e, completion<R>* reply) noexce
   }
   auto outcome = deliver(cell, e, false);
   if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
-    reply->try_complete(rejection_error(outcome));
+    reply->try_complete(rejection_error(outcome), cell->sys);
     dispose(cell, e);
   }
   return outcome;
@@ -238,7 +238,7 @@ reply<reply_type_t<A, M>> post_request(cell_base* cell, M&& message) {
   auto outcome = post_with_reply<A>(cell, std::forward<M>(message), state);
   // Refused after it was queued: the mailbox will discard it, maybe much
   // later; our reference keeps the state alive, so complete it now.
-  if (outcome == delivery::refused_queued) state->try_complete(stopped_error());
+  if (outcome == delivery::refused_queued) state->try_complete(stopped_error(), cell->sys);
   return reply<R>(state);
 }
 

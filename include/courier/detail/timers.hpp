@@ -38,22 +38,22 @@ void drop_unqueued(cell_base* cell, envelope* e) noexcept;
 /// target until it runs.
 void run_delivery_job(void* target, void* e, bool fired) noexcept;
 
-/// ask_for's timeout: (completion<R>*, unused). Holds one reference on the
+/// ask_for's timeout: (completion<R>*, the system it counts in). Holds one reference on the
 /// completion. Also when cancelled: the runtime shuts down before the
 /// deadline and can no longer wait, so the ask times out now (a handler
 /// suspended in co_await ctx.ask_for resumes and can finish; found by
 /// tools/fuzz).
 template <class R>
-void run_timeout_job(void* target, void*, bool) noexcept {
+void run_timeout_job(void* target, void* sys, bool) noexcept {
   auto* reply = static_cast<completion<R>*>(target);
-  reply->try_complete(error{errc::timeout, "no reply in time"});
+  reply->try_complete(error{errc::timeout, "no reply in time"}, static_cast<internal::system*>(sys));
   reply->release();
 }
 
 /// Arms the timeout of an ask_for; the caller gave `reply` a reference for it.
 template <class R>
 void add_timeout(internal::system* sys, std::chrono::steady_clock::duration timeout, completion<R>* reply) noexcept {
-  add_timer(sys, std::chrono::steady_clock::now() + timeout, timer_job{&run_timeout_job<R>, reply, nullptr});
+  add_timer(sys, std::chrono::steady_clock::now() + timeout, timer_job{&run_timeout_job<R>, reply, sys});
 }
 
 template <class A, class M>
