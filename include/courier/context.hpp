@@ -11,6 +11,7 @@
 #include <courier/address.hpp>
 #include <courier/config.hpp>
 #include <courier/detail/cell.hpp>
+#include <courier/detail/type_metrics.hpp>
 #include <courier/fwd.hpp>
 #include <courier/handlers.hpp>
 
@@ -195,6 +196,7 @@ template <class A>
 struct cell final : context<A> {
   cell() noexcept {}
   ~cell() {}
+  [[no_unique_address]] measure_slot<A> measure;  // per-type metrics, when A opts in
   union {
     A actor;
   };

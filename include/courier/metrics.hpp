@@ -4,6 +4,7 @@
 // by their own thread (relaxed, on that thread's cache line) and summed when
 // a snapshot is taken, so keeping them costs next to nothing.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -46,6 +47,30 @@ struct inside_actor {
   bool suspended = false;  // in a co_await rather than running on a worker
 };
 
+/// A distribution of durations in log2 buckets.
+struct histogram {
+  static constexpr std::size_t bucket_count = 32;
+  /// Bucket i holds values below upper_bound_ns(i) (and at or above the
+  /// bound of bucket i - 1): 256 ns, 512 ns, ... doubling; the last bucket
+  /// is unbounded (0 here).
+  static constexpr std::uint64_t upper_bound_ns(std::size_t i) noexcept {
+    return i + 1 < bucket_count ? std::uint64_t{256} << i : 0;
+  }
+  std::array<std::uint64_t, bucket_count> buckets{};
+  std::uint64_t count = 0;   // the sum of the buckets
+  std::uint64_t sum_ns = 0;  // the sum of the values
+};
+
+/// One actor type that opted in (`static constexpr bool courier_metrics = true;`
+/// in the actor class, see include/courier/detail/type_metrics.hpp).
+struct actor_type_metrics {
+  std::string type;
+  std::uint64_t handled = 0;             // messages whose handler ran (requests included)
+  std::uint64_t mailbox_high_water = 0;  // most messages seen waiting in one actor's mailbox
+  histogram handler_time;                // time inside the handler (a coroutine: until it first suspends)
+  histogram mailbox_wait;                // from send to the handler's start
+};
+
 struct metrics {
   std::vector<worker_metrics> workers;
   std::uint64_t live_actors = 0;       // spawned and not yet stopped
@@ -55,6 +80,8 @@ struct metrics {
   reply_failures replies_failed;
   /// Actors seen inside one handler for at least config::stuck_after.
   std::vector<inside_actor> stuck;
+  /// The actor types that opted in to per-type metrics, in order of first spawn.
+  std::vector<actor_type_metrics> actor_types;
 
   /// The Prometheus text exposition format (version 0.0.4).
   std::string to_prometheus() const;

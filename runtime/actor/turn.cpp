@@ -52,9 +52,11 @@ turn_end run_turn(cell_base& cell, worker& w) {
         if (flags & envelope::pre_accepted) counters.add(&counter_set::dropped);
         continue;
       }
+#if COURIER_METRICS
       // relaxed: only system::observe() reads it, to tell handlers apart
       cell.handler_epoch.store(static_cast<std::uint16_t>(cell.handler_epoch.load(std::memory_order_relaxed) + 1),
                                std::memory_order_relaxed);
+#endif
       e->run(e, &cell, action::handle);
       if (flags & envelope::counted) counters.add(&counter_set::handled);
       // A coroutine handler awaits: nothing else runs meanwhile, and the

@@ -44,6 +44,20 @@ void sample(std::string& out, const char* name, double value, const std::string&
 
 double seconds(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e9; }
 
+/// One histogram sample group: cumulative buckets, _sum and _count.
+void histogram_samples(std::string& out, const std::string& name, const histogram& h, const std::string& labels) {
+  std::uint64_t cumulative = 0;
+  char le[32];
+  for (std::size_t i = 0; i + 1 < histogram::bucket_count; ++i) {
+    cumulative += h.buckets[i];
+    std::snprintf(le, sizeof le, "%.9g", static_cast<double>(histogram::upper_bound_ns(i)) / 1e9);
+    sample(out, (name + "_bucket").c_str(), cumulative, labels + ",le=\"" + le + "\"");
+  }
+  sample(out, (name + "_bucket").c_str(), h.count, labels + ",le=\"+Inf\"");
+  sample(out, (name + "_sum").c_str(), static_cast<double>(h.sum_ns) / 1e9, labels);
+  sample(out, (name + "_count").c_str(), h.count, labels);
+}
+
 std::string escaped(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -102,6 +116,23 @@ std::string metrics::to_prometheus() const {
     sample(out, "courier_actor_stuck_seconds", seconds(a.inside),
            "name=\"" + escaped(a.name) + "\",type=\"" + escaped(a.type) + "\",id=\"" + std::to_string(a.id) +
                "\",suspended=\"" + (a.suspended ? "true" : "false") + "\"");
+  if (!actor_types.empty()) {
+    family(out, "courier_actor_type_handled_total", "counter", "Messages handled by actors of the type.");
+    for (auto& t : actor_types)
+      sample(out, "courier_actor_type_handled_total", t.handled, "type=\"" + escaped(t.type) + "\"");
+    family(out, "courier_actor_type_mailbox_high_water", "gauge",
+           "Most messages seen waiting in one mailbox of an actor of the type.");
+    for (auto& t : actor_types)
+      sample(out, "courier_actor_type_mailbox_high_water", t.mailbox_high_water, "type=\"" + escaped(t.type) + "\"");
+    family(out, "courier_actor_type_handler_seconds", "histogram", "Time inside a handler of the type.");
+    for (auto& t : actor_types)
+      histogram_samples(out, "courier_actor_type_handler_seconds", t.handler_time, "type=\"" + escaped(t.type) + "\"");
+    family(out, "courier_actor_type_mailbox_wait_seconds", "histogram",
+           "Time from send to the start of the handler, for actors of the type.");
+    for (auto& t : actor_types)
+      histogram_samples(out, "courier_actor_type_mailbox_wait_seconds", t.mailbox_wait,
+                        "type=\"" + escaped(t.type) + "\"");
+  }
   return out;
 }
 

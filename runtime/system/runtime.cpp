@@ -35,6 +35,10 @@ namespace courier::detail {
 
 runtime& owner(internal::system* sys) noexcept { return sys->owner(); }
 
+type_metrics_block* type_metrics_for(internal::system* sys, std::string_view type) {
+  return sys->type_metrics(type);
+}
+
 void count_failed_reply(internal::system* sys, errc code) noexcept {
   using internal::counter_set;
   auto field = &counter_set::replies_failed_handler;

@@ -225,7 +225,33 @@ courier::metrics system::metrics() {
   auto settled = handled + m.dropped_messages;
   m.queued_messages = accepted >= settled ? accepted - settled : 0;  // counters read one after another: clamp
   m.stuck = observe(stuck_after_);
+  std::lock_guard lock(type_metrics_mutex_);
+  for (auto& block : type_metrics_) {
+    auto& t = m.actor_types.emplace_back();
+    t.type = block->type;
+    t.handled = load(block->handled);
+    t.mailbox_high_water = load(block->high_water);
+    auto copy = [&](const detail::type_metrics_block::histogram& from, courier::histogram& to) {
+      for (std::size_t i = 0; i < to.buckets.size(); ++i) {
+        to.buckets[i] = load(from.buckets[i]);
+        to.count += to.buckets[i];
+      }
+      to.sum_ns = load(from.sum_ns);
+    };
+    copy(block->handler_time, t.handler_time);
+    copy(block->mailbox_wait, t.mailbox_wait);
+  }
   return m;
+}
+
+static_assert(courier::histogram::bucket_count == detail::histogram_buckets);
+static_assert(courier::histogram::upper_bound_ns(0) == 256 && detail::bucket_of(255) == 0 && detail::bucket_of(256) == 1);
+
+detail::type_metrics_block* system::type_metrics(std::string_view type) {
+  std::lock_guard lock(type_metrics_mutex_);
+  for (auto& block : type_metrics_)
+    if (block->type == type) return block.get();
+  return type_metrics_.emplace_back(std::make_unique<detail::type_metrics_block>(type)).get();
 }
 
 void system::teardown() {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <courier/config.hpp>
+#include <courier/detail/type_metrics.hpp>
 #include <courier/metrics.hpp>
 #include <courier/runtime.hpp>
 #include <courier/stats.hpp>
@@ -70,6 +71,9 @@ class system {
   courier::stats stats() noexcept;
   courier::metrics metrics();
 
+  /// The per-type block of a measured actor type, created on first use.
+  detail::type_metrics_block* type_metrics(std::string_view type);
+
  private:
   /// The actors inside a handler now (running on a worker, or suspended in a
   /// coroutine handler) that have been seen inside the same one for at least
@@ -106,6 +110,9 @@ class system {
   const std::chrono::nanoseconds stuck_after_;
   std::mutex observe_mutex_;
   std::unordered_map<const detail::cell_base*, sighting> sightings_;
+
+  std::mutex type_metrics_mutex_;
+  std::vector<std::unique_ptr<detail::type_metrics_block>> type_metrics_;
 
   std::mutex hook_mutex_;
   std::shared_ptr<const error_hook> hook_;

@@ -61,7 +61,7 @@ struct awaited_request final : envelope, completion<reply_type_t<A, M>> {
     if (what == action::release)
       drop_reference(self);
     else
-      run_request<A, M>(base, e, self->message, self, what, &destroy_message);
+      run_request<A, M>(base, e, self->message, self, what, &destroy_message, self->stamp);
   }
 
   static void deliver_fn(completion<R>* base, result<R>&& v) noexcept {
@@ -83,6 +83,7 @@ struct awaited_request final : envelope, completion<reply_type_t<A, M>> {
   cell_base* cell;
   std::atomic<std::uint32_t> refs;
   bool ready = false;
+  [[no_unique_address]] enqueue_stamp<A> stamp;  // per-type metrics, when A opts in
   union {
     M message;
   };

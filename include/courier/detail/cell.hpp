@@ -50,6 +50,8 @@ inline constexpr std::uint32_t woken = 32;
 
 struct frame_base;
 
+inline constexpr std::uint32_t unbounded_counted = UINT32_MAX;
+
 struct cell_base {
   cell_base() noexcept = default;
   cell_base(const cell_base&) = delete;
@@ -72,7 +74,8 @@ struct cell_base {
 
   // -- lifecycle ---------------------------------------------------------------
   std::atomic<std::uint32_t> lifecycle_word{0};
-  /// 0 = unbounded.
+  /// 0 = unbounded; unbounded_counted for a measured actor type's unbounded
+  /// mailbox (counted in `queued` like a bounded one: type_metrics.hpp).
   std::uint32_t capacity = 0;
   /// Bounded mailboxes only: messages holding a slot.
   std::atomic<std::uint32_t> queued{0};

@@ -11,6 +11,7 @@
 #include <courier/detail/cell.hpp>
 #include <courier/detail/completion.hpp>
 #include <courier/detail/envelope.hpp>
+#include <courier/detail/type_metrics.hpp>
 #include <courier/detail/type_name.hpp>
 #include <courier/error.hpp>
 #include <courier/handlers.hpp>
@@ -95,10 +96,12 @@ struct message_envelope final : envelope {
     using returned = typename handler_return<A, M>::type;
     switch (what) {
       case action::handle: {
+        auto* c = access::cell_of<A>(base);
+        handler_timer<A> timing(c->measure, base, e, self->stamp);
         if constexpr (is_task<returned>::value) {
           start_task<A, M, returned>(base, e, self->message, nullptr, &destroy_message);
+          timing.stop();
         } else {
-          auto* c = access::cell_of<A>(base);
           try {
             (void)invoke_handler(c->actor, std::move(self->message), static_cast<context<A>&>(*c));
           } catch (const std::exception& ex) {
@@ -106,6 +109,7 @@ struct message_envelope final : envelope {
           } catch (...) {
             report_failure(base, type_name<M>(), "unknown exception");
           }
+          timing.stop();
           self->message.~M();
         }
         break;
@@ -120,6 +124,7 @@ struct message_envelope final : envelope {
     }
   }
 
+  [[no_unique_address]] enqueue_stamp<A> stamp;  // per-type metrics, when A opts in
   union {
     M message;
   };
@@ -131,16 +136,19 @@ struct message_envelope final : envelope {
 /// awaited request of co_await ctx.ask (awaitables.hpp).
 template <class A, class M>
 void run_request(cell_base* base, envelope* e, M& message, completion<reply_type_t<A, M>>* reply, action what,
-                 void (*destroy_message)(envelope*) noexcept) noexcept {
+                 void (*destroy_message)(envelope*) noexcept, const enqueue_stamp<A>& stamp) noexcept {
   using returned = typename handler_return<A, M>::type;
   if (what == action::handle) {
+    auto* c = access::cell_of<A>(base);
+    handler_timer<A> timing(c->measure, base, e, stamp);
     if constexpr (is_task<returned>::value) {
       start_task<A, M, returned>(base, e, message, reply, destroy_message);
+      timing.stop();
       return;
     } else {
-      auto* c = access::cell_of<A>(base);
       auto outcome = call_for_reply<A, M, reply_type_t<A, M>>(c->actor, std::move(message),
                                                               static_cast<context<A>&>(*c));
+      timing.stop();
       message.~M();
       reply->try_complete(std::move(outcome), base->sys);
     }
@@ -169,10 +177,11 @@ struct request_envelope final : envelope {
     if (what == action::release)
       detail::destroy(self);
     else
-      run_request<A, M>(base, e, self->message, self->reply, what, &destroy_message);
+      run_request<A, M>(base, e, self->message, self->reply, what, &destroy_message, self->stamp);
   }
 
   completion<reply_type>* reply;
+  [[no_unique_address]] enqueue_stamp<A> stamp;  // per-type metrics, when A opts in
   union {
     M message;
   };

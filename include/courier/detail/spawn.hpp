@@ -11,6 +11,7 @@
 #include <courier/config.hpp>
 #include <courier/detail/allocator.hpp>
 #include <courier/detail/cell.hpp>
+#include <courier/detail/type_metrics.hpp>
 #include <courier/detail/type_name.hpp>
 #include <courier/handlers.hpp>
 
@@ -62,6 +63,11 @@ address<A> spawn_actor(internal::system* sys, spawn_options options, Args&&... a
   base->ops = &actor_ops<A>::table;
   base->capacity = options.capacity;
   try {
+    if constexpr (measure_actor_type<A>) {
+      // Unbounded, but counted like a bounded mailbox: the depth high-water mark.
+      if (base->capacity == 0) base->capacity = unbounded_counted;
+      c->measure.block = type_metrics_for(sys, type_name<A>());
+    }
     if (!options.name.empty()) base->name = make<std::string>(std::move(options.name));
     ::new (static_cast<void*>(&c->actor)) A(std::forward<Args>(args)...);
   } catch (...) {
