@@ -20,6 +20,7 @@ struct tick {
 };
 class worker_actor : public courier::actor<worker_actor> {
  public:
+  static constexpr bool courier_metrics = true;  // per-type metrics: handled, mailbox, histograms
   int on(tick t) { return t.n; }
 };
 
@@ -82,7 +83,8 @@ int main(int argc, char** argv) {
   client.join();
   close(fd);
   bool ok = scraped.rfind("HTTP/1.0 200 OK", 0) == 0 && scraped.find("courier_worker_messages_handled_total") != std::string::npos &&
-            scraped.find("courier_live_actors 1") != std::string::npos;
+            scraped.find("courier_live_actors 1") != std::string::npos &&
+            scraped.find("courier_actor_type_handler_seconds_bucket{type=") != std::string::npos;
   std::printf("%s", scraped.substr(scraped.find("\r\n\r\n") + 4, 400).c_str());
   return ok && rt.shutdown() ? 0 : 1;
 }

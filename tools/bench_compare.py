@@ -16,6 +16,7 @@ import tempfile
 WORKLOADS = [  # (name, headline unit, lower is better)
     ("pingpong", "ns/roundtrip", True),
     ("pairs", "Mmsg/s", False),
+    ("pairs_measured", "Mmsg/s", False),  # courier only: pairs with per-type metrics on
     ("fanin", "Mmsg/s", False),
     ("ring_a", "ns/hop", True),
     ("ring_b", "Mhops/s", False),
@@ -27,7 +28,7 @@ WORKLOADS = [  # (name, headline unit, lower is better)
     ("ask_actor_await", "M asks/s", False),  # courier only: co_await instead of a continuation
     ("idle", "cpu s/s", True),
 ]
-COURIER_ONLY = {"ask_actor_await"}  # no CAF counterpart: compared with ask_actor instead
+COURIER_ONLY = {"ask_actor_await", "pairs_measured"}  # no CAF counterpart: compared with ask_actor / pairs instead
 # extra metrics shown in their own rows: (workload, metric, label, lower is better)
 EXTRA = [
     ("pingpong", "p99", "pingpong p99 ns", True),
@@ -134,6 +135,11 @@ def main():
         if on and off:
             print("%-26s %14s %14s %10s  %s" % ("metrics cost, " + name, fmt(on), fmt(off), "%+.1f%%" % ((off - on) / off * 100),
                                                "metrics on / off, Mmsg/s (target <= 3%)"))
+    plain, measured = median("courier", "pairs"), median("courier", "pairs_measured")
+    if plain and measured:
+        print("%-26s %14s %14s %10s  %s" % ("per-type metrics cost", fmt(measured), fmt(plain),
+                                           "%+.1f%%" % ((plain - measured) / plain * 100),
+                                           "pairs with both actor types measured / not, Mmsg/s"))
     cont, aw = median("courier", "ask_actor"), median("courier", "ask_actor_await")
     if cont and aw:
         print("%-26s %14s %14s %10s  %s" % ("ask_actor co_await vs then", fmt(aw), fmt(cont), "%.2fx" % (cont / aw),

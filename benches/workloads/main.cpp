@@ -6,6 +6,7 @@ int main(int argc, char** argv) {
   return bench::run_main(argc, argv, "courier", COURIER_BENCH_ALLOCATOR,
                          {{"pingpong", pingpong, true},
                           {"pairs", pairs, false},
+                          {"pairs_measured", pairs_measured, false},
                           {"fanin", fanin, false},
                           {"ring_a", ring_a, true},
                           {"ring_b", ring_b, false},

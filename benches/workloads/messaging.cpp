@@ -105,20 +105,27 @@ struct echo_msg {
   std::uint32_t client;
   std::uint64_t seq;
 };
-class pair_server : public actor<pair_server> {
+// Measured: the same actors with per-type metrics on (pairs_measured).
+template <bool Measured>
+class pair_client;
+template <bool Measured>
+class pair_server : public actor<pair_server<Measured>> {
  public:
-  void on(address<class pair_client> c) { client_ = std::move(c); }
-  void on(request_msg r);
+  static constexpr bool courier_metrics = Measured;
+  void on(address<pair_client<Measured>> c) { client_ = std::move(c); }
+  void on(request_msg r) { client_.send(echo_msg{r.client, r.seq}); }
 
  private:
-  address<class pair_client> client_;
+  address<pair_client<Measured>> client_;
 };
-class pair_client : public actor<pair_client> {
+template <bool Measured>
+class pair_client : public actor<pair_client<Measured>> {
  public:
+  static constexpr bool courier_metrics = Measured;
   pair_client(std::uint32_t id, std::uint64_t total, std::uint64_t window, std::atomic<int>* remaining,
               done_flag* d, std::atomic<std::uint64_t>* errors)
       : id_(id), total_(total), window_(window), remaining_(remaining), done_(d), errors_(errors) {}
-  void on(address<pair_server> s) { server_ = std::move(s); }
+  void on(address<pair_server<Measured>> s) { server_ = std::move(s); }
   void on(std::uint64_t /*start*/) {
     for (std::uint64_t i = 0; i < window_ && sent_ < total_; ++i) server_.send(request_msg{id_, sent_++});
   }
@@ -135,24 +142,23 @@ class pair_client : public actor<pair_client> {
   std::atomic<int>* remaining_;
   done_flag* done_;
   std::atomic<std::uint64_t>* errors_;
-  address<pair_server> server_;
+  address<pair_server<Measured>> server_;
   std::uint64_t sent_ = 0, received_ = 0;
 };
-void pair_server::on(request_msg r) { client_.send(echo_msg{r.client, r.seq}); }
-}  // namespace
 
-bench::outcome pairs(const bench::options& o) {
+template <bool Measured>
+bench::outcome run_pairs(const bench::options& o) {
   const auto per_pair = bench::scaled(2'000'000, o, 256);
   const auto pair_count = static_cast<std::uint32_t>(2 * o.workers);
   done_flag done;
   std::atomic<int> remaining{static_cast<int>(pair_count)};
   std::atomic<std::uint64_t> errors{0};
   runtime rt{make_config(o)};
-  std::vector<address<pair_client>> clients;
-  std::vector<address<pair_server>> servers;
+  std::vector<address<pair_client<Measured>>> clients;
+  std::vector<address<pair_server<Measured>>> servers;
   for (std::uint32_t i = 0; i < pair_count; ++i) {
-    auto c = rt.spawn<pair_client>(i, per_pair, 256, &remaining, &done, &errors);
-    auto s = rt.spawn<pair_server>();
+    auto c = rt.spawn<pair_client<Measured>>(i, per_pair, 256, &remaining, &done, &errors);
+    auto s = rt.spawn<pair_server<Measured>>();
     c.send(s);
     s.send(c);
     clients.push_back(c);
@@ -162,13 +168,24 @@ bench::outcome pairs(const bench::options& o) {
   for (auto& c : clients) c.send(std::uint64_t{0});
   done.wait();
   auto elapsed = bench::seconds_since(t0);
+  auto handled = rt.metrics().actor_types;
   for (auto& c : clients) c.stop();
   for (auto& s : servers) s.stop();
   rt.shutdown();
   if (errors.load() != 0) return bench::fail("a reply outside its own window");
   auto messages = static_cast<double>(2 * per_pair * pair_count);  // requests and echoes
+  if constexpr (Measured) {
+    std::uint64_t counted = 0;
+    for (auto& t : handled) counted += t.handled;
+    // the address exchange and start messages are measured too
+    if (handled.size() != 2 || counted < 2 * per_pair * pair_count) return bench::fail("per-type count too low");
+  }
   return {true, "ok", {{"Mmsg/s", messages / elapsed / 1e6, "Mmsg/s"}}};
 }
+}  // namespace
+
+bench::outcome pairs(const bench::options& o) { return run_pairs<false>(o); }
+bench::outcome pairs_measured(const bench::options& o) { return run_pairs<true>(o); }
 
 // -- fanin -----------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ namespace courier_bench {
 
 bench::outcome pingpong(const bench::options& o);
 bench::outcome pairs(const bench::options& o);
+bench::outcome pairs_measured(const bench::options& o);  // pairs with per-type metrics on
 bench::outcome fanin(const bench::options& o);
 bench::outcome ring_a(const bench::options& o);
 bench::outcome ring_b(const bench::options& o);

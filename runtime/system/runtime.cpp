@@ -5,6 +5,7 @@
 #include <courier/runtime.hpp>
 
 #include "runtime/actor/lifecycle.hpp"
+#include "runtime/sched/worker.hpp"
 #include "runtime/system/system.hpp"
 
 namespace courier {
@@ -37,6 +38,11 @@ runtime& owner(internal::system* sys) noexcept { return sys->owner(); }
 
 type_metrics_block* type_metrics_for(internal::system* sys, std::string_view type) {
   return sys->type_metrics(type);
+}
+
+std::size_t current_worker_index() noexcept {
+  auto* w = internal::worker::current();
+  return w ? w->index() : 0;  // handlers run only on their runtime's workers
 }
 
 void count_failed_reply(internal::system* sys, errc code) noexcept {

@@ -229,17 +229,20 @@ courier::metrics system::metrics() {
   for (auto& block : type_metrics_) {
     auto& t = m.actor_types.emplace_back();
     t.type = block->type;
-    t.handled = load(block->handled);
-    t.mailbox_high_water = load(block->high_water);
-    auto copy = [&](const detail::type_metrics_block::histogram& from, courier::histogram& to) {
+    auto add = [&](const detail::type_metrics_shard::histogram& from, courier::histogram& to) {
       for (std::size_t i = 0; i < to.buckets.size(); ++i) {
-        to.buckets[i] = load(from.buckets[i]);
-        to.count += to.buckets[i];
+        auto n = load(from.buckets[i]);
+        to.buckets[i] += n;
+        to.count += n;
       }
-      to.sum_ns = load(from.sum_ns);
+      to.sum_ns += load(from.sum_ns);
     };
-    copy(block->handler_time, t.handler_time);
-    copy(block->mailbox_wait, t.mailbox_wait);
+    for (auto& shard : block->shards) {
+      t.handled += load(shard.handled);
+      t.mailbox_high_water = std::max(t.mailbox_high_water, load(shard.high_water));
+      add(shard.handler_time, t.handler_time);
+      add(shard.mailbox_wait, t.mailbox_wait);
+    }
   }
   return m;
 }
@@ -251,7 +254,7 @@ detail::type_metrics_block* system::type_metrics(std::string_view type) {
   std::lock_guard lock(type_metrics_mutex_);
   for (auto& block : type_metrics_)
     if (block->type == type) return block.get();
-  return type_metrics_.emplace_back(std::make_unique<detail::type_metrics_block>(type)).get();
+  return type_metrics_.emplace_back(std::make_unique<detail::type_metrics_block>(type, scheduler_.size())).get();
 }
 
 void system::teardown() {

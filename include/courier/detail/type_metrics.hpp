@@ -17,8 +17,8 @@
 // What a measured type pays per message (docs/metrics.md has the figures):
 // a clock read when the envelope is built and two around the handler, a
 // relaxed fetch_add on its mailbox's slot count (measured mailboxes count
-// their queue like bounded ones), and relaxed fetch_adds on the type's
-// shared counters.
+// their queue like bounded ones), and a few single-writer increments on the
+// running worker's own shard of the type's counters.
 
 #include <array>
 #include <atomic>
@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include <courier/detail/cell.hpp>
 #include <courier/detail/envelope.hpp>
@@ -51,35 +52,46 @@ constexpr std::size_t bucket_of(std::uint64_t ns) noexcept {
   return i < histogram_buckets ? i : histogram_buckets - 1;
 }
 
-/// One runtime's counters for one measured actor type, shared by every
-/// worker that runs such an actor (relaxed fetch_adds: statistics only, read
-/// by system::metrics()).
-struct type_metrics_block {
+/// A statistic with a single writer: a relaxed load and store, no lock
+/// prefix (the snapshot's relaxed loads may see it a little late).
+inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);  // relaxed: single writer, read by a snapshot
+}
+
+/// One worker's share of a measured type's counters, on its own cache
+/// lines: written only by that worker, summed by system::metrics().
+struct alignas(64) type_metrics_shard {
   struct histogram {
     std::array<std::atomic<std::uint64_t>, histogram_buckets> buckets{};
     std::atomic<std::uint64_t> sum_ns{0};
 
     void record(std::uint64_t ns) noexcept {
-      buckets[bucket_of(ns)].fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic, read by a snapshot
-      sum_ns.fetch_add(ns, std::memory_order_relaxed);                 // relaxed: as above
+      bump(buckets[bucket_of(ns)], 1);
+      bump(sum_ns, ns);
     }
   };
 
-  explicit type_metrics_block(std::string_view type_name) noexcept : type(type_name) {}
-
   void note_depth(std::uint64_t depth) noexcept {
-    // relaxed: a maximum of a statistic; the CAS loop only keeps it monotonic
-    auto seen = high_water.load(std::memory_order_relaxed);
-    while (depth > seen && !high_water.compare_exchange_weak(seen, depth, std::memory_order_relaxed)) {
-    }
+    if (depth > high_water.load(std::memory_order_relaxed))  // relaxed: single writer
+      high_water.store(depth, std::memory_order_relaxed);    // relaxed: read by a snapshot
   }
 
-  const std::string_view type;
   std::atomic<std::uint64_t> handled{0};
   std::atomic<std::uint64_t> high_water{0};
   histogram handler_time;
   histogram mailbox_wait;
 };
+
+/// One runtime's counters for one measured actor type: a shard per worker.
+struct type_metrics_block {
+  type_metrics_block(std::string_view type_name, std::size_t workers) : type(type_name), shards(workers) {}
+
+  const std::string_view type;
+  std::vector<type_metrics_shard> shards;
+};
+
+/// The index of the calling worker thread in its runtime's pool.
+std::size_t current_worker_index() noexcept;
 
 /// The block of `type` in `sys`, created on first use (at spawn; takes a lock).
 type_metrics_block* type_metrics_for(internal::system* sys, std::string_view type);
@@ -119,7 +131,7 @@ template <class A>
 struct handler_timer<A, true> {
   handler_timer(measure_slot<A>& slot, const cell_base* cell, const envelope* e,
                 const enqueue_stamp<A>& stamp) noexcept
-      : block(slot.block), start(clock_ns()) {
+      : block(&slot.block->shards[current_worker_index()]), start(clock_ns()) {
     // A timer's message was built when it was requested: its wait is the delay.
     if (!(e->flags & envelope::pre_accepted)) block->mailbox_wait.record(start > stamp.at ? start - stamp.at : 0);
     // The slot count excludes the message being handled, which was waiting too.
@@ -127,10 +139,10 @@ struct handler_timer<A, true> {
   }
   void stop() noexcept {
     block->handler_time.record(clock_ns() - start);
-    block->handled.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic, read by a snapshot
+    bump(block->handled, 1);
   }
 
-  type_metrics_block* block;
+  type_metrics_shard* block;  // the running worker's
   std::uint64_t start;
 };
 
