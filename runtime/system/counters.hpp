@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include <courier/detail/single_writer.hpp>
+
 #include "runtime/support/cache_line.hpp"
 
 // The metrics-only counters (runtime::metrics()) compile out with
@@ -61,8 +63,7 @@ class counter_sink {
   }
 
   void add(std::atomic<std::uint64_t> counter_set::*field, std::uint64_t n = 1) noexcept {
-    auto& counter = set_.*field;
-    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);  // relaxed: statistic only, read in system::stats()
+    detail::bump(set_.*field, n);  // read in system::stats() / metrics()
   }
 
  private:

@@ -116,22 +116,37 @@ std::string metrics::to_prometheus() const {
     sample(out, "courier_actor_stuck_seconds", seconds(a.inside),
            "name=\"" + escaped(a.name) + "\",type=\"" + escaped(a.type) + "\",id=\"" + std::to_string(a.id) +
                "\",suspended=\"" + (a.suspended ? "true" : "false") + "\"");
+  struct per_type_count {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::uint64_t actor_type_metrics::*field;
+  };
+  static constexpr per_type_count counts[] = {
+      {"courier_actor_type_handled_total", "counter", "Messages handled by actors of the type.",
+       &actor_type_metrics::handled},
+      {"courier_actor_type_mailbox_high_water", "gauge", "Most messages seen waiting in one mailbox of an actor of the type.",
+       &actor_type_metrics::mailbox_high_water},
+  };
+  struct per_type_histogram {
+    const char* name;
+    const char* help;
+    histogram actor_type_metrics::*field;
+  };
+  static constexpr per_type_histogram histograms[] = {
+      {"courier_actor_type_handler_seconds", "Time inside a handler of the type.", &actor_type_metrics::handler_time},
+      {"courier_actor_type_mailbox_wait_seconds", "Time from send to the start of the handler, for actors of the type.",
+       &actor_type_metrics::mailbox_wait},
+  };
   if (!actor_types.empty()) {
-    family(out, "courier_actor_type_handled_total", "counter", "Messages handled by actors of the type.");
-    for (auto& t : actor_types)
-      sample(out, "courier_actor_type_handled_total", t.handled, "type=\"" + escaped(t.type) + "\"");
-    family(out, "courier_actor_type_mailbox_high_water", "gauge",
-           "Most messages seen waiting in one mailbox of an actor of the type.");
-    for (auto& t : actor_types)
-      sample(out, "courier_actor_type_mailbox_high_water", t.mailbox_high_water, "type=\"" + escaped(t.type) + "\"");
-    family(out, "courier_actor_type_handler_seconds", "histogram", "Time inside a handler of the type.");
-    for (auto& t : actor_types)
-      histogram_samples(out, "courier_actor_type_handler_seconds", t.handler_time, "type=\"" + escaped(t.type) + "\"");
-    family(out, "courier_actor_type_mailbox_wait_seconds", "histogram",
-           "Time from send to the start of the handler, for actors of the type.");
-    for (auto& t : actor_types)
-      histogram_samples(out, "courier_actor_type_mailbox_wait_seconds", t.mailbox_wait,
-                        "type=\"" + escaped(t.type) + "\"");
+    for (auto& f : counts) {
+      family(out, f.name, f.type, f.help);
+      for (auto& t : actor_types) sample(out, f.name, t.*(f.field), "type=\"" + escaped(t.type) + "\"");
+    }
+    for (auto& f : histograms) {
+      family(out, f.name, "histogram", f.help);
+      for (auto& t : actor_types) histogram_samples(out, f.name, t.*(f.field), "type=\"" + escaped(t.type) + "\"");
+    }
   }
   return out;
 }

@@ -30,6 +30,7 @@
 
 #include <courier/detail/cell.hpp>
 #include <courier/detail/envelope.hpp>
+#include <courier/detail/single_writer.hpp>
 #include <courier/fwd.hpp>
 
 namespace courier {
@@ -52,12 +53,6 @@ constexpr std::size_t bucket_of(std::uint64_t ns) noexcept {
   return i < histogram_buckets ? i : histogram_buckets - 1;
 }
 
-/// A statistic with a single writer: a relaxed load and store, no lock
-/// prefix (the snapshot's relaxed loads may see it a little late).
-inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n) noexcept {
-  counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);  // relaxed: single writer, read by a snapshot
-}
-
 /// One worker's share of a measured type's counters, on its own cache
 /// lines: written only by that worker, summed by system::metrics().
 struct alignas(64) type_metrics_shard {
@@ -66,7 +61,7 @@ struct alignas(64) type_metrics_shard {
     std::atomic<std::uint64_t> sum_ns{0};
 
     void record(std::uint64_t ns) noexcept {
-      bump(buckets[bucket_of(ns)], 1);
+      bump(buckets[bucket_of(ns)]);
       bump(sum_ns, ns);
     }
   };
@@ -139,7 +134,7 @@ struct handler_timer<A, true> {
   }
   void stop() noexcept {
     block->handler_time.record(clock_ns() - start);
-    bump(block->handled, 1);
+    bump(block->handled);
   }
 
   type_metrics_shard* block;  // the running worker's
