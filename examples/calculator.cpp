@@ -50,7 +50,7 @@ int main() {
   std::printf("1 / 0 -> %s: %s\n", std::string(courier::to_string(quotient.error().code())).c_str(),
               quotient.error().message().c_str());
   auto c = rt.spawn<client>(calc);
-  c.send(compute{20, 22});
+  (void)c.send(compute{20, 22});
   auto previous = c.ask(compute{1, 1}).get();  // handled after the first continuation ran or is queued
   std::printf("client saw %ld\n", previous ? *previous : -1L);
   bool clean = rt.shutdown();

@@ -20,7 +20,7 @@ class greeter : public courier::actor<greeter> {
 int main() {
   courier::runtime rt;
   auto g = rt.spawn<greeter>();
-  g.send(greet{"world"});
+  (void)g.send(greet{"world"});
   auto total = g.ask(sum{16, 4}).get();
   std::printf("16 + 4 = %d\n", *total);
   return rt.shutdown() && *total == 20 ? 0 : 1;

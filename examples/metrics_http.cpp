@@ -55,7 +55,7 @@ int listen_on(int port) {
 int main(int argc, char** argv) {
   courier::runtime rt{{.workers = 2}};
   auto w = rt.spawn<worker_actor>(courier::spawn_options{.name = "ticker"});
-  for (int i = 0; i < 1000; ++i) w.send(tick{i});
+  for (int i = 0; i < 1000; ++i) (void)w.send(tick{i});
   (void)w.ask(tick{0}).get();
 
   if (argc == 3 && std::strcmp(argv[1], "--serve") == 0) {

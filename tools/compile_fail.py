@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Compile one tests/compile_fail/*.cpp and expect it to fail with the
-diagnostic named in its first line (`// expect: <text>`).
+diagnostic named in its first line (`// expect: <text>`), with the extra
+compiler flags of an optional second line (`// flags: -Werror=...`).
 
 usage: compile_fail.py SOURCE INCLUDE_DIR GENERATED_INCLUDE_DIR COMPILER [ARGS...]
 """
@@ -16,7 +17,10 @@ def main() -> int:
         print(f"{source}: first line must be '// expect: <diagnostic text>'")
         return 1
     expected = first[len("// expect:"):].strip()
-    cmd = compiler + ["-std=c++20", "-fsyntax-only", "-I", include, "-I", generated, source]
+    lines = open(source, encoding="utf-8").readlines()
+    second = lines[1].strip() if len(lines) > 1 else ""
+    flags = second[len("// flags:"):].split() if second.startswith("// flags:") else []
+    cmd = compiler + ["-std=c++20", "-fsyntax-only", "-I", include, "-I", generated] + flags + [source]
     run = subprocess.run(cmd, capture_output=True, text=True)
     if run.returncode == 0:
         print(f"{source}: compiled, but it must not")

@@ -24,7 +24,7 @@ struct looper : courier::actor<looper> {
       done_->notify_one();
       return;
     }
-    ctx.self().send(hop{h.left - 1});
+    (void)ctx.self().send(hop{h.left - 1});
   }
   std::atomic<bool>* done_;
 };
@@ -35,7 +35,7 @@ void BM_send_to_handle_courier(benchmark::State& state) {
   for (auto _ : state) {
     std::atomic<bool> done{false};
     auto a = rt.spawn<looper>(&done);
-    a.send(hop{n});
+    (void)a.send(hop{n});
     while (!done.load(std::memory_order_acquire)) done.wait(false);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * (n + 1)));

@@ -23,6 +23,13 @@ class histogram {
     if (value > max_) max_ = value;
   }
 
+  /// Adds every sample of `other`.
+  void merge(const histogram& other) {
+    for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+    total_ += other.total_;
+    if (other.max_ > max_) max_ = other.max_;
+  }
+
   std::uint64_t count() const { return total_; }
   std::uint64_t max() const { return max_; }
 

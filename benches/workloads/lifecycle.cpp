@@ -41,7 +41,7 @@ class short_lived : public actor<short_lived> {
  public:
   explicit short_lived(address<collector> c) : collector_(std::move(c)) {}
   void on(hello h, context<short_lived>& ctx) {
-    collector_.send(h);
+    (void)collector_.send(h);
     ctx.stop();
   }
 
@@ -60,7 +60,7 @@ bench::outcome spawn_a(const bench::options& o) {
   auto rss0 = bench::rss_bytes();
   bench::reset_peak_rss();
   auto t0 = bench::clock::now();
-  for (std::uint64_t i = 0; i < n; ++i) rt.spawn<short_lived>(c).send(hello{i});
+  for (std::uint64_t i = 0; i < n; ++i) (void)rt.spawn<short_lived>(c).send(hello{i});
   done.wait();
   auto elapsed = bench::seconds_since(t0);
   auto peak = bench::peak_rss_bytes();
@@ -88,8 +88,8 @@ class fib_node : public actor<fib_node> {
   explicit fib_node(address<fib_node> parent, std::uint64_t* out, done_flag* d) : parent_(std::move(parent)), out_(out), done_(d) {}
   void on(fib_request r, context<fib_node>& ctx) {
     if (r.n < 2) return finish(r.n, ctx);
-    ctx.spawn<fib_node>(ctx.self(), nullptr, nullptr).send(fib_request{r.n - 1});
-    ctx.spawn<fib_node>(ctx.self(), nullptr, nullptr).send(fib_request{r.n - 2});
+    (void)ctx.spawn<fib_node>(ctx.self(), nullptr, nullptr).send(fib_request{r.n - 1});
+    (void)ctx.spawn<fib_node>(ctx.self(), nullptr, nullptr).send(fib_request{r.n - 2});
   }
   void on(fib_result r, context<fib_node>& ctx) {
     sum_ += r.value;
@@ -99,7 +99,7 @@ class fib_node : public actor<fib_node> {
  private:
   void finish(std::uint64_t value, context<fib_node>& ctx) {
     if (parent_)
-      parent_.send(fib_result{value});
+      (void)parent_.send(fib_result{value});
     else {
       *out_ = value;
       done_->set();
@@ -125,7 +125,7 @@ bench::outcome spawn_b(const bench::options& o) {
   runtime rt{make_config(o)};
   bench::reset_peak_rss();
   auto t0 = bench::clock::now();
-  rt.spawn<fib_node>(address<fib_node>{}, &result, &done).send(fib_request{n});
+  (void)rt.spawn<fib_node>(address<fib_node>{}, &result, &done).send(fib_request{n});
   done.wait();
   auto elapsed = bench::seconds_since(t0);
   auto peak = bench::peak_rss_bytes();
@@ -247,7 +247,7 @@ bench::outcome ask_between_actors(const bench::options& o) {
   auto e = rt.spawn<echo>();
   auto r = rt.spawn<R>(e, &errors, &done);
   auto t0 = bench::clock::now();
-  r.send(start_asking{n});
+  (void)r.send(start_asking{n});
   done.wait();
   auto elapsed = bench::seconds_since(t0);
   rt.shutdown();
@@ -302,7 +302,7 @@ bench::outcome idle(const bench::options& o) {
   runtime rt{make_config(o)};
   std::vector<address<waker>> actors;
   for (int i = 0; i < 100; ++i) actors.push_back(rt.spawn<waker>(&at));
-  for (auto& a : actors) a.send(0);  // every actor has run once
+  for (auto& a : actors) (void)a.send(0);  // every actor has run once
   std::this_thread::sleep_for(50ms);  // the benchmark's own pause: let start-up settle
   auto cpu0 = bench::cpu_seconds();
   auto t0 = bench::clock::now();
@@ -314,7 +314,7 @@ bench::outcome idle(const bench::options& o) {
     std::this_thread::sleep_for(1ms);  // let the workers finish spinning and park
     at.store(0, std::memory_order_relaxed);
     auto sent = bench::now_ns();
-    actors[i % actors.size()].send(std::uint64_t{i});
+    (void)actors[i % actors.size()].send(std::uint64_t{i});
     std::uint64_t handled;
     while ((handled = at.load(std::memory_order_acquire)) == 0) at.wait(0, std::memory_order_acquire);
     h.record(handled - sent);

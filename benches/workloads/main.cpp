@@ -16,5 +16,6 @@ int main(int argc, char** argv) {
                           {"ask_thread", ask_thread, true},
                           {"ask_actor", ask_actor, false},
                           {"ask_actor_await", ask_actor_await, false},
-                          {"idle", idle, true}});
+                          {"idle", idle, true},
+                          {"long_handler", long_handler, true}});
 }

@@ -48,12 +48,12 @@ class pinger : public actor<pinger> {
       return;
     }
     sent_at_ = bench::now_ns();
-    peer_.send(ping{next_});
+    (void)peer_.send(ping{next_});
   }
   void on(ping start) {
     next_ = start.seq;
     sent_at_ = bench::now_ns();
-    peer_.send(ping{next_});
+    (void)peer_.send(ping{next_});
   }
   std::uint64_t received_ = 0;
 
@@ -66,7 +66,7 @@ class pinger : public actor<pinger> {
   std::uint64_t next_ = 0;
   std::uint64_t sent_at_ = 0;
 };
-void ponger::on(ping p) { peer_.send(pong{p.seq}); }
+void ponger::on(ping p) { (void)peer_.send(pong{p.seq}); }
 
 }  // namespace
 
@@ -78,10 +78,10 @@ bench::outcome pingpong(const bench::options& o) {
   runtime rt{make_config(o)};
   auto b = rt.spawn<ponger>();
   auto a = rt.spawn<pinger>(n, &h, &done, &errors);
-  a.send(b);
-  b.send(a);
+  (void)a.send(b);
+  (void)b.send(a);
   auto t0 = bench::clock::now();
-  a.send(ping{0});
+  (void)a.send(ping{0});
   done.wait();
   auto elapsed = bench::seconds_since(t0);
   a.stop();
@@ -113,7 +113,7 @@ class pair_server : public actor<pair_server<Measured>> {
  public:
   static constexpr bool courier_metrics = Measured;
   void on(address<pair_client<Measured>> c) { client_ = std::move(c); }
-  void on(request_msg r) { client_.send(echo_msg{r.client, r.seq}); }
+  void on(request_msg r) { (void)client_.send(echo_msg{r.client, r.seq}); }
 
  private:
   address<pair_client<Measured>> client_;
@@ -127,12 +127,12 @@ class pair_client : public actor<pair_client<Measured>> {
       : id_(id), total_(total), window_(window), remaining_(remaining), done_(d), errors_(errors) {}
   void on(address<pair_server<Measured>> s) { server_ = std::move(s); }
   void on(std::uint64_t /*start*/) {
-    for (std::uint64_t i = 0; i < window_ && sent_ < total_; ++i) server_.send(request_msg{id_, sent_++});
+    for (std::uint64_t i = 0; i < window_ && sent_ < total_; ++i) (void)server_.send(request_msg{id_, sent_++});
   }
   void on(echo_msg e) {
     if (e.client != id_ || e.seq + window_ < sent_ || e.seq >= sent_) errors_->fetch_add(1, std::memory_order_relaxed);
     ++received_;
-    if (sent_ < total_) server_.send(request_msg{id_, sent_++});
+    if (sent_ < total_) (void)server_.send(request_msg{id_, sent_++});
     if (received_ == total_ && remaining_->fetch_sub(1, std::memory_order_acq_rel) == 1) done_->set();
   }
 
@@ -159,13 +159,13 @@ bench::outcome run_pairs(const bench::options& o) {
   for (std::uint32_t i = 0; i < pair_count; ++i) {
     auto c = rt.spawn<pair_client<Measured>>(i, per_pair, 256, &remaining, &done, &errors);
     auto s = rt.spawn<pair_server<Measured>>();
-    c.send(s);
-    s.send(c);
+    (void)c.send(s);
+    (void)s.send(c);
     clients.push_back(c);
     servers.push_back(s);
   }
   auto t0 = bench::clock::now();
-  for (auto& c : clients) c.send(std::uint64_t{0});
+  for (auto& c : clients) (void)c.send(std::uint64_t{0});
   done.wait();
   auto elapsed = bench::seconds_since(t0);
   auto handled = rt.metrics().actor_types;
@@ -218,7 +218,7 @@ class fan_sender : public actor<fan_sender> {
  public:
   fan_sender(std::uint32_t id, std::uint64_t n, address<fan_sink> to) : id_(id), n_(n), to_(std::move(to)) {}
   void on(std::uint64_t) {
-    for (std::uint64_t i = 0; i < n_; ++i) to_.send(fan_item{id_, i});  // one burst
+    for (std::uint64_t i = 0; i < n_; ++i) (void)to_.send(fan_item{id_, i});  // one burst
   }
 
  private:
@@ -241,7 +241,7 @@ bench::outcome fanin(const bench::options& o) {
   auto rss0 = bench::rss_bytes();
   bench::reset_peak_rss();
   auto t0 = bench::clock::now();
-  for (auto& s : all) s.send(std::uint64_t{0});
+  for (auto& s : all) (void)s.send(std::uint64_t{0});
   done.wait();
   auto elapsed = bench::seconds_since(t0);
   auto peak = bench::peak_rss_bytes();
@@ -272,7 +272,7 @@ class ring_node : public actor<ring_node> {
       if (finished_->fetch_add(1, std::memory_order_acq_rel) + 1 == tokens_) done_->set();
       return;
     }
-    next_.send(token{t.left - 1});
+    (void)next_.send(token{t.left - 1});
   }
 
  private:
@@ -292,9 +292,9 @@ bench::outcome ring(const bench::options& o, std::size_t tokens, std::uint64_t t
   runtime rt{make_config(o)};
   std::vector<address<ring_node>> nodes;
   for (std::size_t i = 0; i < actors; ++i) nodes.push_back(rt.spawn<ring_node>(&received[i], &finished, tokens, &done));
-  for (std::size_t i = 0; i < actors; ++i) nodes[i].send(nodes[(i + 1) % actors]);
+  for (std::size_t i = 0; i < actors; ++i) (void)nodes[i].send(nodes[(i + 1) % actors]);
   auto t0 = bench::clock::now();
-  for (std::size_t t = 0; t < tokens; ++t) nodes[t * actors / tokens].send(token{hops});
+  for (std::size_t t = 0; t < tokens; ++t) (void)nodes[t * actors / tokens].send(token{hops});
   done.wait();
   auto elapsed = bench::seconds_since(t0);
   for (auto& n : nodes) n.stop();

@@ -65,10 +65,13 @@ class address {
   // -- messaging --------------------------------------------------------------
 
   /// Fire-and-forget. Errors: actor_stopped (mailbox closed), mailbox_full.
+  /// A refused message is left in `message` (an rvalue is not moved from),
+  /// so it can be retried or sent elsewhere. [[nodiscard]]: an ignored
+  /// mailbox_full is a lost message; write `(void)a.send(m)` to mean it.
   template <class M>
-  result<void> send(M&& message) const {
+  [[nodiscard]] result<void> send(M&& message) const {
     if constexpr (!handles<A, M>) {
-      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      detail::diagnose_unhandled<A, M>();
       return {};
     } else {
       if (!cell_) return error{errc::actor_stopped, "empty address"};
@@ -77,11 +80,11 @@ class address {
   }
 
   /// Request/response; a refused request gives a reply already complete with
-  /// the error.
+  /// the error, and leaves `message` untouched (as send() does).
   template <class M>
   auto ask(M&& message) const {
     if constexpr (!handles<A, M>) {
-      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      detail::diagnose_unhandled<A, M>();
       return reply<void>{};
     } else {
       return detail::post_request<A>(cell_, std::forward<M>(message));
@@ -103,15 +106,18 @@ class address {
   }
 
   /// Waits until the actor has stopped; returns at once if it already has.
-  /// Never call it inside a handler.
+  /// Inside a handler it never waits: it returns at once and reports the
+  /// call through the error hook.
   void join() const noexcept {
-    COURIER_ASSERT_NOT_IN_HANDLER("address::join");
+    if (detail::refuse_blocking_call("address::join")) return;
     if (cell_) detail::join(cell_, false, {});
   }
 
+  /// Like join(), for at most `timeout`; true if the actor has stopped.
+  /// Inside a handler it never waits: false at once (reported as join()).
   template <class Rep, class Period>
   bool join_for(std::chrono::duration<Rep, Period> timeout) const noexcept {
-    COURIER_ASSERT_NOT_IN_HANDLER("address::join_for");
+    if (detail::refuse_blocking_call("address::join_for")) return false;
     if (!cell_) return true;
     return detail::join(cell_, true,
                         std::chrono::steady_clock::now() +

@@ -101,7 +101,7 @@ class context : private detail::cell_base {
   template <class B, class M, class F>
   void ask(const address<B>& to, M&& message, F&& f) {
     if constexpr (!handles<B, M>) {
-      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      detail::diagnose_unhandled<B, M>();
     } else {
       static_assert(std::is_invocable_v<std::decay_t<F>&, result<reply_type_t<B, M>>>,
                     "courier: the continuation must be callable with result<R>, R the reply type");
@@ -117,7 +117,7 @@ class context : private detail::cell_base {
   template <class B, class M>
   auto ask(const address<B>& to, M&& message) {
     if constexpr (!handles<B, M>) {
-      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      detail::diagnose_unhandled<B, M>();
       return detail::sleep_awaitable(base(), {});
     } else {
       return detail::ask_awaitable<B, std::decay_t<M>>(base(), detail::access::cell_of(to),
@@ -129,7 +129,7 @@ class context : private detail::cell_base {
   template <class B, class M, class Rep, class Period>
   auto ask_for(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> timeout) {
     if constexpr (!handles<B, M>) {
-      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      detail::diagnose_unhandled<B, M>();
       return detail::sleep_awaitable(base(), {});
     } else {
       return detail::ask_awaitable<B, std::decay_t<M>>(
@@ -150,7 +150,7 @@ class context : private detail::cell_base {
   template <class B, class M, class Rep, class Period, class F>
   void ask_for(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> timeout, F&& f) {
     if constexpr (!handles<B, M>) {
-      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      detail::diagnose_unhandled<B, M>();
     } else {
       static_assert(std::is_invocable_v<std::decay_t<F>&, result<reply_type_t<B, M>>>,
                     "courier: the continuation must be callable with result<R>, R the reply type");
@@ -166,7 +166,7 @@ class context : private detail::cell_base {
   template <class B, class M, class Rep, class Period>
   void send_after(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> delay) {
     if constexpr (!handles<B, M>) {
-      static_assert(detail::always_false<M>, COURIER_UNHANDLED_MESSAGE);
+      detail::diagnose_unhandled<B, M>();
     } else {
       detail::send_after<B>(sys, detail::access::cell_of(to), std::forward<M>(message),
                             std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));

@@ -21,6 +21,11 @@ enum class errc : std::uint8_t {
   timeout,
   /// The handler ran and failed: it threw (the text is `what()`) or returned an error.
   handler_failed,
+  /// A blocking call (reply::get, get_for) was made inside a handler, where it
+  /// would stall a worker or deadlock; it completed at once instead.
+  would_block,
+  /// Bad input detected only at run time (a zero window, a duplicate name, ...).
+  invalid_argument,
 };
 
 /// The name of a code, e.g. "actor_stopped".
@@ -30,6 +35,8 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::mailbox_full: return "mailbox_full";
     case errc::timeout: return "timeout";
     case errc::handler_failed: return "handler_failed";
+    case errc::would_block: return "would_block";
+    case errc::invalid_argument: return "invalid_argument";
   }
   return "unknown";
 }

@@ -79,6 +79,19 @@ concept has_on_stop = requires(A& a, context<A>& ctx) { a.on_stop(ctx); };
 template <class...>
 inline constexpr bool always_false = false;
 
+// Does A declare any member named `on`, public or not? Looking `on` up in a
+// class that derives from A and from a class with a public `on` is then
+// ambiguous (lookup comes before access checking), so the address of
+// on_lookup<A>::on is ill-formed exactly when A has one. A final A cannot
+// be probed: it counts as having none.
+struct on_probe {
+  void on();
+};
+template <class A>
+struct on_lookup : A, on_probe {};
+template <class A>
+concept declares_on = !std::is_final_v<A> && !requires { &on_lookup<A>::on; };
+
 }  // namespace courier::detail
 
 namespace courier {
@@ -101,3 +114,22 @@ using reply_type_t = typename detail::flatten_result<
 #define COURIER_UNHANDLED_MESSAGE                                                        \
   "courier: this actor has no handler for this message type; add `on(M)` or "          \
   "`on(M, courier::context<A>&)` taking M, const M& or M&& (matching is exact)"
+/// ... and when the actor declares `on` overloads but none of them is a
+/// public match for the message (a private or protected handler is invisible).
+#define COURIER_NO_PUBLIC_HANDLER                                                        \
+  "courier: this actor has no handler for this message type that it can call: none of "  \
+  "its `on` overloads takes M (as M, const M& or M&&; matching is exact), or the one "     \
+  "that does is private or protected (handlers must be public members)"
+
+namespace courier::detail {
+
+/// The compile error for an unhandled message type M (one line).
+template <class A, class M>
+constexpr void diagnose_unhandled() noexcept {
+  if constexpr (declares_on<A>)
+    static_assert(always_false<M>, COURIER_NO_PUBLIC_HANDLER);
+  else
+    static_assert(always_false<M>, COURIER_UNHANDLED_MESSAGE);
+}
+
+}  // namespace courier::detail

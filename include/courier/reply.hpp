@@ -13,6 +13,12 @@
 
 namespace courier {
 
+namespace detail {
+inline error would_block_error() {
+  return error{errc::would_block, "a blocking wait inside a handler would stall its worker; use ctx.ask"};
+}
+}  // namespace detail
+
 /// Completes exactly once: with the handler's value, the handler's error
 /// (handler_failed, or the error it returned), actor_stopped (the actor died
 /// or dropped the request) or, for get_for only, timeout. Move-only; dropping
@@ -37,19 +43,25 @@ class reply {
   ~reply() { reset(); }
 
   /// Blocks the calling thread until the reply arrives, and consumes it.
-  /// Never call it inside a handler (debug builds abort).
+  /// Inside a handler it never waits: it consumes the reply, reports the
+  /// call through the error hook and gives errc::would_block.
   result<R> get() {
-    COURIER_ASSERT_NOT_IN_HANDLER("reply::get");
+    if (detail::refuse_blocking_call("reply::get")) {
+      reset();
+      return detail::would_block_error();
+    }
     if (!state_) return error{errc::actor_stopped, "empty reply"};
     state_->wait(false, {});
     return consume();
   }
 
   /// Like get(), but gives error `timeout` after `timeout` and leaves the
-  /// reply pending (wait again, or drop it).
+  /// reply pending (wait again, or drop it). Inside a handler it never
+  /// waits: errc::would_block at once, the reply left pending, reported
+  /// through the error hook.
   template <class Rep, class Period>
   result<R> get_for(std::chrono::duration<Rep, Period> timeout) {
-    COURIER_ASSERT_NOT_IN_HANDLER("reply::get_for");
+    if (detail::refuse_blocking_call("reply::get_for")) return detail::would_block_error();
     if (!state_) return error{errc::actor_stopped, "empty reply"};
     auto until = std::chrono::steady_clock::now() +
                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);

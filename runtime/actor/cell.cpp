@@ -122,17 +122,18 @@ void count_delivery(cell_base* cell, std::uint32_t flags, bool accepted) noexcep
 
 }  // namespace
 
-delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
+delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back back) noexcept {
   if (cell->capacity != 0 && !bypass_capacity) {
     // relaxed: the count bounds the queue and publishes nothing (the push does)
     if (cell->queued.fetch_add(1, std::memory_order_relaxed) >= cell->capacity) {
       cell->queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
+      back(e);
       return delivery::rejected_full;
     }
     e->flags |= envelope::holds_slot;
   }
   auto flags = e->flags;  // once pushed, `e` belongs to the consumer
-  switch (mailbox(*cell).push(e)) {
+  switch (mailbox(*cell).push(e, back)) {
     case mailbox::push_result::accepted:
       COURIER_PROBE2(send, cell, 1);
       count_delivery(cell, flags, true);
@@ -144,6 +145,7 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept {
       internal::system_of(*cell).scheduler().schedule(cell);
       return delivery::accepted;
     case mailbox::push_result::rejected:
+      back(e);
       if (e->flags & envelope::holds_slot) {
         cell->queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
         e->flags &= ~envelope::holds_slot;

@@ -70,7 +70,9 @@ class mailbox {
 
   // -- producers ------------------------------------------------------------------
 
-  push_result push(envelope* e) noexcept {
+  /// `back` gives a refused message back to its sender before the node is
+  /// linked (the consumer cannot reach it until then).
+  push_result push(envelope* e, detail::give_back back = {}) noexcept {
     // relaxed: a hint only; a close that happens-before this send is seen by
     // coherence, and a racing close is caught by the exchange below.
     if (cell_.head.load(std::memory_order_relaxed) & closed) return push_result::rejected;
@@ -81,6 +83,7 @@ class mailbox {
     auto old = cell_.head.exchange(reinterpret_cast<std::uintptr_t>(e), std::memory_order_acq_rel);
     COURIER_CHAOS_POINT("push: exchanged, not yet linked");
     if (old & closed) {
+      back(e);  // the consumer waits for our link, so the message is still ours
       e->flags |= envelope::refused;  // plain: published by the link store below
       pointer(old)->next.store(e, std::memory_order_release);  // release: pairs with the acquire in pop(); publishes the node
       COURIER_CHAOS_POINT("push: refused, closed not yet restored");

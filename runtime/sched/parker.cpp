@@ -1,5 +1,7 @@
 #include "runtime/sched/parker.hpp"
 
+#include <algorithm>
+
 namespace courier::internal {
 
 parker::parker(std::size_t workers)
@@ -45,6 +47,15 @@ bool parker::anyone_parked() const noexcept {
   for (auto& m : masks_)
     if (m.value.load(std::memory_order_seq_cst) != 0) return true;  // seq_cst: see the header
   return false;
+}
+
+bool parker::all_parked(std::size_t workers) const noexcept {
+  for (std::size_t w = 0; w < masks_.size(); ++w) {
+    auto here = std::min<std::size_t>(64, workers - w * 64);
+    auto full = here == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << here) - 1;
+    if (masks_[w].value.load(std::memory_order_seq_cst) != full) return false;  // seq_cst: see stall_monitor.hpp
+  }
+  return true;
 }
 
 void parker::give_token(std::size_t id) noexcept {

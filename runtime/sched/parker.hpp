@@ -71,6 +71,8 @@ class parker {
   void notify_all() noexcept;
 
   bool anyone_parked() const noexcept;
+  /// All `workers` have announced (seq_cst loads, like anyone_parked()).
+  bool all_parked(std::size_t workers) const noexcept;
 
  private:
   void give_token(std::size_t id) noexcept;

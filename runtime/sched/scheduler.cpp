@@ -19,12 +19,14 @@ scheduler::~scheduler() { stop(); }
 
 void scheduler::start() {
   for (auto& w : workers_) w->start();
+  if (workers_.size() > 1) monitor_.start();  // one worker has nobody to hand work to
 }
 
 void scheduler::stop() {
   if (joined_) return;
   // seq_cst: read by parking workers in their re-check after prepare_wait
   stopping_.store(true, std::memory_order_seq_cst);
+  monitor_.stop();
   parker_.notify_all();
   for (auto& w : workers_) w->join();
   joined_ = true;
@@ -45,11 +47,12 @@ void scheduler::notify() noexcept {
   // seq_cst: the load after the caller's seq_cst work store (deque bottom or
   // injection count): the notifier's half of the parker's store->load pair.
   if (searching_.load(std::memory_order_seq_cst) != 0) return;
-  parker_.notify_one([this] {
+  bool woke = parker_.notify_one([this] {
     // seq_cst: the woken worker starts out searching, so the next notifier
     // does not wake a second one for the same work
     searching_.fetch_add(1, std::memory_order_seq_cst);
   });
+  if (woke) monitor_.wake();  // a worker left the parked state: the monitor watches again
 }
 
 bool scheduler::work_visible() const noexcept {

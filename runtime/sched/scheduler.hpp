@@ -4,6 +4,8 @@
 //   from one of its workers   -> that worker's run-next slot
 //   from any other thread     -> the injection queue, then notify()
 // notify() wakes one parked worker only when no worker is searching (I3, I6).
+// The stall monitor (stall_monitor.hpp) hands work off a worker stuck in a
+// long turn (guarantee 4).
 
 #include <atomic>
 #include <chrono>
@@ -17,6 +19,7 @@
 
 #include "runtime/sched/injection_queue.hpp"
 #include "runtime/sched/parker.hpp"
+#include "runtime/sched/stall_monitor.hpp"
 #include "runtime/sched/worker.hpp"
 
 namespace courier::internal {
@@ -41,6 +44,9 @@ class scheduler {
   /// Any work a parking worker could take (seq_cst loads; see parker.hpp).
   bool work_visible() const noexcept;
 
+  /// Every worker has announced that it parks (seq_cst; the stall monitor's sleep check).
+  bool all_parked() const noexcept { return parker_.all_parked(workers_.size()); }
+
   internal::system& system() noexcept { return system_; }
   std::size_t size() const noexcept { return workers_.size(); }
   worker& at(std::size_t i) noexcept { return *workers_[i]; }
@@ -51,6 +57,7 @@ class scheduler {
 
  private:
   friend class worker;
+  friend class stall_monitor;
 
   internal::system& system_;
   std::uint32_t batch_;
@@ -60,6 +67,7 @@ class scheduler {
   std::vector<std::unique_ptr<worker>> workers_;
   injection_queue injection_;
   parker parker_;
+  stall_monitor monitor_{*this};
   alignas(cache_line_size) std::atomic<std::uint32_t> searching_{0};
   std::atomic<bool> stopping_{false};
   bool joined_ = false;

@@ -9,6 +9,7 @@
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/support/chaos.hpp"
 #include "runtime/support/probes.hpp"
+#include "runtime/system/system.hpp"
 
 namespace courier::internal {
 
@@ -45,11 +46,53 @@ void worker::join() {
 }
 
 void worker::schedule_local(cell_base* cell) {
-  if (run_next_) {
-    deque_.push(run_next_);
+  // relaxed: only this thread puts cells in the slot, so a null seen here
+  // stays null (a thief only ever empties it).
+  auto* old = run_next_.load(std::memory_order_relaxed);
+  // release: pairs with the acquire CAS in steal_next(); publishes the cell
+  // (this thread won its idle bit, so it sees the last turn's writes).
+  if (old)
+    old = run_next_.exchange(cell, std::memory_order_release);  // a thief may be emptying it: exchange, not store
+  else
+    run_next_.store(cell, std::memory_order_release);
+  if (old) {
+    deque_.push(old);
     owner_.notify();
   }
-  run_next_ = cell;
+}
+
+cell_base* worker::take_next() noexcept {
+  // relaxed (both): only this thread fills the slot, so its own writes are
+  // ordered; the exchange (not a load and a store) is what keeps a thief's
+  // CAS in steal_next() from taking the same actor.
+  if (!run_next_.load(std::memory_order_relaxed)) return nullptr;
+  return run_next_.exchange(nullptr, std::memory_order_relaxed);
+}
+
+bool worker::stalled() const noexcept {
+  // seq_cst (both): the parking re-check's loads (see mark_stalled()).
+  auto turn = turn_.load(std::memory_order_seq_cst);
+  return (turn & 1) != 0 && stalled_turn_.load(std::memory_order_seq_cst) == turn;
+}
+
+bool worker::has_stealable_work() const noexcept {
+  if (!deque_.empty()) return true;
+  return stalled() && run_next_.load(std::memory_order_seq_cst) != nullptr;  // seq_cst: the parking re-check
+}
+
+cell_base* worker::steal_next(worker& victim) noexcept {
+  if (!victim.stalled()) return nullptr;  // a short turn keeps its slot: the owner runs it next
+  COURIER_CHAOS_POINT("steal: before taking a stalled run-next slot");
+  auto* cell = victim.run_next_.load(std::memory_order_acquire);  // acquire: pairs with schedule_local()'s release
+  // acquire: as above. A cell seen here and taken by the owner meanwhile makes
+  // the CAS fail; if the same pointer was put back (the actor runnable again),
+  // taking it is right all the same.
+  if (!cell || !victim.run_next_.compare_exchange_strong(cell, nullptr, std::memory_order_acquire,
+                                                          std::memory_order_relaxed))
+    return nullptr;
+  COURIER_METRIC(counter_sink(counters_), steals_succeeded);
+  COURIER_PROBE2(steal, index_, victim.index_);
+  return cell;
 }
 
 void worker::loop() {
@@ -91,12 +134,14 @@ void worker::loop() {
 }
 
 cell_base* worker::find_work() {
-  if (run_next_ && run_next_streak_ < run_next_cap) {
-    ++run_next_streak_;
-    return std::exchange(run_next_, nullptr);
+  if (auto* next = take_next()) {
+    if (run_next_streak_ < run_next_cap) {
+      ++run_next_streak_;
+      return next;
+    }
+    deque_.push(next);  // cap reached: to the back
   }
   run_next_streak_ = 0;
-  if (run_next_) deque_.push(std::exchange(run_next_, nullptr));  // cap reached: to the back
   if (++tick_ % 61 == 0)
     if (auto* cell = owner_.injection_.try_pop()) return popped_from_injection(cell);
   if (auto* cell = deque_.steal()) return cell;
@@ -113,6 +158,7 @@ cell_base* worker::steal_from_others() {
     auto& victim = *owner_.workers_[(start + i) % n];
     if (&victim == this) continue;
     if (auto* cell = steal_half(victim)) return cell;
+    if (auto* cell = steal_next(victim)) return cell;
   }
   return nullptr;
 }
@@ -135,12 +181,16 @@ cell_base* worker::steal_half(worker& victim) {
 
 void worker::run(cell_base* cell) {
   running_.store(cell, std::memory_order_relaxed);  // relaxed: diagnostics only (see running())
+  // relaxed (single writer: load and store, no RMW): sampled by the stall
+  // monitor for its policy only; a thief re-checks with seq_cst loads.
+  turn_.store(turn_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   inside_turn = true;
   COURIER_PROBE2(turn_begin, cell, index_);
   COURIER_METRIC(counter_sink(counters_), turns);
   auto end = run_turn(*cell, *this);
   COURIER_PROBE2(turn_end, cell, static_cast<int>(end));  // the cell may be gone: only its address is recorded
   inside_turn = false;
+  turn_.store(turn_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // relaxed: as above
   running_.store(nullptr, std::memory_order_relaxed);  // relaxed: diagnostics only
   // released: idle; finished: gone; suspended: owned by its suspension
   if (end == turn_end::reschedule) {
@@ -176,6 +226,7 @@ void worker::park() {
   // seq_cst: the re-check after the announcement (see parker.hpp)
   if (owner_.stopping_.load(std::memory_order_seq_cst) || owner_.work_visible()) {
     if (owner_.parker_.cancel_wait(index_)) searching_ = true;  // a notifier counted us as searching
+    owner_.monitor_.wake();  // the monitor may have seen every worker parked
     return;
   }
   COURIER_PROBE1(park, index_);
@@ -204,5 +255,13 @@ std::uint64_t worker::next_random() noexcept {
 namespace courier::detail {
 
 bool in_handler() noexcept { return internal::inside_turn; }
+
+bool refuse_blocking_call(std::string_view call) noexcept {
+  if (!internal::inside_turn) return false;
+  auto* w = internal::worker::current();  // inside_turn is only ever set on a worker
+  auto* cell = w->running();
+  w->owner().system().report(cell ? name_of(cell) : std::string_view("?"), call, "blocking call inside a handler");
+  return true;
+}
 
 }  // namespace courier::detail

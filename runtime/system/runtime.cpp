@@ -18,7 +18,9 @@ runtime::~runtime() {
 }
 
 bool runtime::shutdown_for(std::chrono::steady_clock::duration grace) {
-  COURIER_ASSERT_NOT_IN_HANDLER("runtime::shutdown");
+  // Inside a handler: begin the shutdown, never wait for it (that would wait
+  // for this very handler); a later call from outside finishes it.
+  if (detail::refuse_blocking_call("runtime::shutdown")) return system_->shutdown(grace, false);
   return system_->shutdown(grace);
 }
 
@@ -52,7 +54,10 @@ void count_failed_reply(internal::system* sys, errc code) noexcept {
     case errc::actor_stopped: field = &counter_set::replies_failed_stopped; break;
     case errc::mailbox_full: field = &counter_set::replies_failed_full; break;
     case errc::timeout: field = &counter_set::replies_failed_timeout; break;
-    case errc::handler_failed: break;
+    case errc::handler_failed:
+    case errc::would_block:       // never completes a reply
+    case errc::invalid_argument:  // a handler's own error: counted as the handler's
+      break;
   }
   internal::counters_here(*sys).add(field);
 }

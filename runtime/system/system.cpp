@@ -122,19 +122,30 @@ bool system::wait_for_actors(bool timed, std::chrono::steady_clock::time_point u
   }
 }
 
-bool system::shutdown(std::chrono::steady_clock::duration grace) {
-  std::unique_lock lock(shutdown_mutex_);
-  if (phase_ != phase::running) {
-    shutdown_done_.wait(lock, [&] { return phase_ == phase::shut_down; });
-    return clean_;
-  }
-  phase_ = phase::shutting_down;
-  lock.unlock();
-
-  auto until = std::chrono::steady_clock::now() + grace;
+void system::begin_shutdown() {
   timers_.stop();  // pending timers are dropped (and counted)
   registry_.close([](detail::cell_base* cell) { detail::shutdown(cell); });
   observe(stuck_after_);  // the first sighting of every actor inside a handler: timed from here
+}
+
+bool system::shutdown(std::chrono::steady_clock::duration grace, bool may_wait) {
+  std::unique_lock lock(shutdown_mutex_);
+  if (!may_wait) {  // inside a handler: begin, never wait
+    if (phase_ == phase::running) {
+      begin_shutdown();  // under the lock, so a waiter that takes over sees it complete
+      phase_ = phase::begun;
+    }
+    return false;
+  }
+  if (phase_ == phase::shutting_down || phase_ == phase::shut_down) {
+    shutdown_done_.wait(lock, [&] { return phase_ == phase::shut_down; });
+    return clean_;
+  }
+  if (phase_ == phase::running) begin_shutdown();
+  phase_ = phase::shutting_down;  // from running, or taking over one a handler began
+  lock.unlock();
+
+  auto until = std::chrono::steady_clock::now() + grace;
   bool clean = wait_for_actors(true, until);
   if (clean) {
     scheduler_.stop();

@@ -65,7 +65,10 @@ class system {
 
   // -- runtime calls ---------------------------------------------------------------------
 
-  bool shutdown(std::chrono::steady_clock::duration grace);
+  /// runtime::shutdown. `may_wait` false (called inside a handler): begins
+  /// the shutdown if nobody has, and returns false at once; the next caller
+  /// that may wait (or ~runtime) finishes it.
+  bool shutdown(std::chrono::steady_clock::duration grace, bool may_wait = true);
   /// ~runtime: waits for every actor and joins everything (no time limit).
   void teardown();
   courier::stats stats() noexcept;
@@ -117,7 +120,12 @@ class system {
   std::mutex hook_mutex_;
   std::shared_ptr<const error_hook> hook_;
 
-  enum class phase { running, shutting_down, shut_down };
+  /// Closes the registry and the timers; the first step of every shutdown.
+  void begin_shutdown();
+
+  // running -> begun (by a handler: nobody waits yet) -> shutting_down (a
+  // caller waits for the actors) -> shut_down; or running -> shutting_down.
+  enum class phase { running, begun, shutting_down, shut_down };
   std::mutex shutdown_mutex_;
   std::condition_variable shutdown_done_;
   phase phase_ = phase::running;

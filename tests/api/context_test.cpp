@@ -98,8 +98,8 @@ TEST_CASE("ctx.ask continuations run in the asker's own turn with the replies" *
   auto e = rt.spawn<echo>();
   auto a = rt.spawn<asker>(e, s);
   constexpr int n = 2000;
-  a.send(go{n});
-  for (int i = 0; i < 200; ++i) a.send(noise{i});
+  (void)a.send(go{n});
+  for (int i = 0; i < 200; ++i) (void)a.send(noise{i});
   REQUIRE(wait_until([&] { return s->replies.load() == n; }));
   CHECK(s->sum.load() == n * (n + 1) / 2);  // sum of i + 1
   CHECK(s->errors.load() == 0);
@@ -116,7 +116,7 @@ TEST_CASE("ask_for gives timeout when no reply comes in time, and the late reply
   auto e = rt.spawn<echo>();
   auto a = rt.spawn<asker>(e, s);
   gate g;
-  a.send(go_slow{&g});
+  (void)a.send(go_slow{&g});
   REQUIRE(wait_until([&] { return s->timeouts.load() == 1; }));
   g.open();
   CHECK(rt.shutdown(30s));
@@ -130,7 +130,7 @@ TEST_CASE("a ctx.ask to a stopped actor gives actor_stopped to the continuation"
   e.stop();
   e.join();
   auto a = rt.spawn<asker>(e, s);
-  a.send(go{3});
+  (void)a.send(go{3});
   REQUIRE(wait_until([&] { return s->replies.load() == 3; }));
   CHECK(s->errors.load() == 3);
 }
@@ -161,7 +161,7 @@ TEST_CASE("if the asker stops first, its continuation is destroyed without runni
     auto e = rt.spawn<echo>();
     auto a = rt.spawn<stopping_asker>(e, s);
     gate g;
-    a.send(ask_and_stop{&g});
+    (void)a.send(ask_and_stop{&g});
     a.join();
     g.open();
     CHECK(rt.shutdown(30s));
@@ -213,9 +213,9 @@ TEST_CASE("send_after delivers no earlier than asked, in deadline order" * docte
   auto t = std::make_shared<timing>();
   runtime rt{{.workers = 2}};
   auto a = rt.spawn<alarm_clock>(t);
-  a.send(arm{2, 30ms});
-  a.send(arm{1, 15ms});
-  a.send(arm{0, 5ms});
+  (void)a.send(arm{2, 30ms});
+  (void)a.send(arm{1, 15ms});
+  (void)a.send(arm{0, 5ms});
   REQUIRE(wait_until([&] { return t->fired.load() == 3; }));
   CHECK(t->min_early_ns.load() >= 0);  // never before its deadline
   CHECK(t->order_ok.load() == 1);
@@ -224,7 +224,7 @@ TEST_CASE("send_after delivers no earlier than asked, in deadline order" * docte
 TEST_CASE("a pending timer keeps its target reachable" * doctest::timeout(30)) {
   auto t = std::make_shared<timing>();
   runtime rt{{.workers = 2}};
-  rt.spawn<alarm_clock>(t).send(arm{0, 20ms});  // no address kept
+  (void)rt.spawn<alarm_clock>(t).send(arm{0, 20ms});  // no address kept
   REQUIRE(wait_until([&] { return t->fired.load() == 1; }));
   REQUIRE(wait_until([&] { return t->destroyed.load() == 1; }));  // then it stops on its own
 }
@@ -233,7 +233,7 @@ TEST_CASE("timers pending at shutdown are dropped and counted" * doctest::timeou
   auto t = std::make_shared<timing>();
   runtime rt{{.workers = 2}};
   auto a = rt.spawn<alarm_clock>(t);
-  a.send(arm{0, 1h});
+  (void)a.send(arm{0, 1h});
   REQUIRE(wait_until([&] { return rt.stats().handled == 1; }));
   CHECK(rt.shutdown(30s));
   CHECK(t->fired.load() == 0);
@@ -244,7 +244,7 @@ TEST_CASE("a timer firing at a stopped actor is dropped and counted" * doctest::
   auto t = std::make_shared<timing>();
   runtime rt{{.workers = 2}};
   auto a = rt.spawn<alarm_clock>(t);
-  a.send(arm{0, 10ms});
+  (void)a.send(arm{0, 10ms});
   REQUIRE(wait_until([&] { return rt.stats().handled == 1; }));
   a.stop();
   a.join();

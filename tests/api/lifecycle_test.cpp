@@ -77,8 +77,8 @@ TEST_CASE("on_start is the first turn and on_stop the last, then the object is d
   auto j = std::make_shared<journal>();
   runtime rt{{.workers = 2}};
   auto d = rt.spawn<diary>(j);
-  d.send(note{"a"});
-  d.send(note{"b"});
+  (void)d.send(note{"a"});
+  (void)d.send(note{"b"});
   d.shutdown();
   d.join();
   CHECK(j->snapshot() == std::vector<std::string>{"start", "a", "b", "stop"});
@@ -160,7 +160,7 @@ TEST_CASE("an actor stops on its own once no address remains and its mailbox is 
   runtime rt{{.workers = 2}};
   {
     auto d = rt.spawn<diary>(j);
-    d.send(note{"last words"});
+    (void)d.send(note{"last words"});
   }
   REQUIRE(wait_until([&] { return j->destroyed.load() == 1; }));
   CHECK(j->snapshot() == std::vector<std::string>{"start", "last words", "stop"});
@@ -177,7 +177,7 @@ class self_sender : public actor<self_sender> {
   ~self_sender() { j_->destroyed.fetch_add(1); }
   void on(tick t, context<self_sender>& ctx) {
     j_->add("tick" + std::to_string(t.left));
-    if (t.left > 0) ctx.self().send(tick{t.left - 1});
+    if (t.left > 0) (void)ctx.self().send(tick{t.left - 1});
   }
 
  private:
@@ -203,7 +203,7 @@ class keeps_itself : public actor<keeps_itself> {
 TEST_CASE("a message an actor sends itself keeps it going until handled" * doctest::timeout(30)) {
   auto j = std::make_shared<journal>();
   runtime rt{{.workers = 2}};
-  rt.spawn<self_sender>(j).send(tick{5});
+  (void)rt.spawn<self_sender>(j).send(tick{5});
   REQUIRE(wait_until([&] { return j->destroyed.load() == 1; }));
   auto events = j->snapshot();
   REQUIRE(events.size() == 6);
@@ -215,7 +215,7 @@ TEST_CASE("an actor that stores its own address stays alive until stopped" * doc
   runtime rt{{.workers = 2}};
   {
     auto k = rt.spawn<keeps_itself>(j);
-    k.send(note{"hello"});
+    (void)k.send(note{"hello"});
   }
   REQUIRE(wait_until([&] { return j->snapshot().size() == 1; }));
   CHECK(j->destroyed.load() == 0);
@@ -231,7 +231,7 @@ TEST_CASE("runtime shutdown drains every actor and reports clean" * doctest::tim
   std::vector<address<diary>> all;
   for (int i = 0; i < 20; ++i) all.push_back(rt.spawn<diary>(j));
   for (auto& d : all)
-    for (int i = 0; i < 50; ++i) d.send(payload{tracked(1)});
+    for (int i = 0; i < 50; ++i) (void)d.send(payload{tracked(1)});
   CHECK(rt.shutdown(30s));
   auto s = rt.stats();
   CHECK(s.spawned == 20);
@@ -267,7 +267,7 @@ TEST_CASE("shutdown returns false within its timeout when an actor is stuck, and
     auto d = rt.spawn<diary>(spawn_options{.name = "sleepy"}, j);
     auto stuck = d.ask(block{&g, &started});
     REQUIRE(wait_until([&] { return started.load(); }));
-    d.send(payload{tracked(1)});
+    (void)d.send(payload{tracked(1)});
     auto t0 = std::chrono::steady_clock::now();
     bool second = true;
     std::thread other([&] { second = rt.shutdown(100ms); });  // a concurrent call waits for the first
@@ -334,7 +334,7 @@ class parent : public actor<parent> {
   explicit parent(std::shared_ptr<journal> j) : j_(std::move(j)) {}
   int on(spawn_child s, context<parent>& ctx) {
     auto child = ctx.spawn<diary>(spawn_options{.name = "child"}, j_);
-    child.send(note{"child" + std::to_string(s.n)});
+    (void)child.send(note{"child" + std::to_string(s.n)});
     CHECK(ctx.runtime().workers() == 2);
     return 1;
   }
@@ -378,12 +378,12 @@ TEST_CASE("ctx.stop and ctx.shutdown end the actor from inside" * doctest::timeo
   auto j = std::make_shared<journal>();
   runtime rt{{.workers = 1}};
   auto a = rt.spawn<quitter>(j);
-  a.send(quit{false});
+  (void)a.send(quit{false});
   // queued behind the stop: dropped (counted), or refused if the stop came first
   bool accepted = a.send(note{"dropped"}).has_value();
   a.join();
   auto b = rt.spawn<quitter>(j);
-  b.send(quit{true});
+  (void)b.send(quit{true});
   // queued behind the shutdown: handled, or refused if the shutdown came first
   bool drained = b.send(note{"drained"}).has_value();
   b.join();

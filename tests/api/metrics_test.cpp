@@ -95,7 +95,7 @@ std::map<std::string, double> parse_prometheus(const std::string& text) {
 TEST_CASE("metrics count the workers' activity and agree with stats()" * doctest::timeout(30)) {
   runtime rt{{.workers = 2}};
   auto b = rt.spawn<busy>(spawn_options{.name = "busy"});
-  for (int i = 0; i < 1000; ++i) b.send(work{i});
+  for (int i = 0; i < 1000; ++i) (void)b.send(work{i});
   CHECK(*b.ask(work{7}).get() == 7);
   // The worker counts a message after its handler returned, so the last one
   // may still be uncounted when the reply arrives: wait for it.
@@ -144,7 +144,7 @@ class spinner : public actor<spinner> {
  public:
   void on(spin s, context<spinner>& ctx) {
     s.turns->fetch_add(1);
-    if (!s.stop->load()) ctx.self().send(s);
+    if (!s.stop->load()) (void)ctx.self().send(s);
   }
 };
 const inside_actor* find(const std::vector<inside_actor>& v, const std::string& name) {
@@ -162,10 +162,10 @@ TEST_CASE("metrics name the actors inside one handler longer than config::stuck_
   gate g;
   std::atomic<bool> started{false}, stop{false};
   std::atomic<std::uint64_t> spins{0};
-  b.send(block{&g, &started});
+  (void)b.send(block{&g, &started});
   REQUIRE(wait_until([&] { return started.load(); }));
   auto answer = w.ask(relay_to{b});  // suspends until b is free
-  s.send(spin{&stop, &spins});
+  (void)s.send(spin{&stop, &spins});
 
   auto t0 = std::chrono::steady_clock::now();
   CHECK(find(rt.metrics().stuck, "slowpoke") == nullptr);  // first sighting: not yet 50 ms
@@ -216,7 +216,7 @@ TEST_CASE("with stuck_after = 0, metrics name every actor inside a handler at on
   auto b = rt.spawn<busy>(spawn_options{.name = "slowpoke"});
   gate g;
   std::atomic<bool> started{false};
-  b.send(block{&g, &started});
+  (void)b.send(block{&g, &started});
   REQUIRE(wait_until([&] { return started.load(); }));
   auto m = rt.metrics();
   REQUIRE(m.stuck.size() == 1);
@@ -228,7 +228,7 @@ TEST_CASE("with stuck_after = 0, metrics name every actor inside a handler at on
 TEST_CASE("to_prometheus renders a valid text exposition with the snapshot's values" * doctest::timeout(30)) {
   runtime rt{{.workers = 2}};
   auto b = rt.spawn<busy>(spawn_options{.name = "quote\"d"});
-  for (int i = 0; i < 100; ++i) b.send(work{i});
+  for (int i = 0; i < 100; ++i) (void)b.send(work{i});
   CHECK(*b.ask(work{1}).get() == 1);
   REQUIRE(wait_until([&] { return rt.stats().handled == 101; }));  // counted after the handler returned
   auto m = rt.metrics();
@@ -266,7 +266,7 @@ TEST_CASE("metrics count failed replies by kind" * doctest::timeout(30)) {
   // Held in a handler, one message queued: the next request finds it full.
   gate g;
   std::atomic<bool> started{false};
-  b.send(block{&g, &started});
+  (void)b.send(block{&g, &started});
   REQUIRE(wait_until([&] { return started.load(); }));
   REQUIRE(b.send(work{0}).has_value());
   CHECK(b.ask(work{1}).get().error() == errc::mailbox_full);
@@ -276,7 +276,7 @@ TEST_CASE("metrics count failed replies by kind" * doctest::timeout(30)) {
   auto h = rt.spawn<busy>(spawn_options{.name = "held"});
   gate g2;
   std::atomic<bool> started2{false};
-  h.send(block{&g2, &started2});
+  (void)h.send(block{&g2, &started2});
   REQUIRE(wait_until([&] { return started2.load(); }));
   auto i = rt.spawn<impatient>();
   CHECK(*i.ask(ask_late{h}).get() == static_cast<int>(errc::timeout));
@@ -337,7 +337,7 @@ TEST_CASE("per-actor-type metrics: handled, mailbox high-water, handler time and
 
   gate g;
   std::atomic<bool> started{false};
-  m1.send(block{&g, &started});
+  (void)m1.send(block{&g, &started});
   REQUIRE(wait_until([&] { return started.load(); }));
   auto held_from = std::chrono::steady_clock::now();
   for (int i = 0; i < 100; ++i) REQUIRE(m1.send(work{i}).has_value());

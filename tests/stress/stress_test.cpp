@@ -95,8 +95,8 @@ class migrating_sender : public actor<migrating_sender> {
       : id_(id), total_(total), to_(std::move(to)), guard_(guard) {}
   void on(next_one, context<migrating_sender>& ctx) {
     exclusive::scope in(*guard_);
-    to_.send(item{id_, seq_++});
-    if (seq_ < total_) ctx.self().send(next_one{0});
+    (void)to_.send(item{id_, seq_++});
+    if (seq_ < total_) (void)ctx.self().send(next_one{0});
   }
 
  private:
@@ -118,7 +118,7 @@ TEST_CASE("64 migrating sender actors keep per-sender order at the receiver" * d
   auto target = rt.spawn<sink>(s);
   for (std::uint32_t i = 0; i < senders; ++i) {
     guards.push_back(std::make_unique<exclusive>());
-    rt.spawn<migrating_sender>(i, each, target, guards.back().get()).send(next_one{0});
+    (void)rt.spawn<migrating_sender>(i, each, target, guards.back().get()).send(next_one{0});
   }
   REQUIRE(wait_until([&] { return s->count.load(std::memory_order_acquire) == senders * each; }, 120s));
   CHECK(s->order_errors.load() == 0);
@@ -141,7 +141,7 @@ class player : public actor<player> {
   void on(ball b) {
     exclusive::scope in(*guard_);
     progress_->fetch_add(1, std::memory_order_relaxed);
-    if (b.n < limit_) peer_.send(ball{b.n + 1});
+    if (b.n < limit_) (void)peer_.send(ball{b.n + 1});
   }
 
  private:
@@ -165,12 +165,12 @@ TEST_CASE("16 ping-pong pairs go idle between every message and never stall" * d
     guards.push_back(std::make_unique<exclusive>());
     auto a = rt.spawn<player>(&progress, bounces, guards[guards.size() - 2].get());
     auto b = rt.spawn<player>(&progress, bounces, guards.back().get());
-    a.send(b);
-    b.send(a);
+    (void)a.send(b);
+    (void)b.send(a);
     all.push_back(a);
     all.push_back(b);
   }
-  for (std::size_t p = 0; p < all.size(); p += 2) all[p].send(ball{0});
+  for (std::size_t p = 0; p < all.size(); p += 2) (void)all[p].send(ball{0});
   const auto expected = pairs * (bounces + 1);
   // watchdog: fails as soon as no message moves for 10 s (a lost wake-up)
   auto last = progress.load();

@@ -115,8 +115,10 @@ enum class delivery : std::uint8_t {
 // -- calls into libcourier (runtime/actor/cell.cpp) -------------------------------
 
 /// Pushes `e`, schedules the actor if it was idle. `bypass_capacity` for
-/// timer deliveries and ctx.ask replies.
-delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity) noexcept;
+/// timer deliveries and ctx.ask replies. On any refusal (rejected_*, and
+/// refused_queued before the node is linked) `back` first returns the
+/// message to the sender's argument.
+delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back back = {}) noexcept;
 /// Destroys an envelope that was never queued (after a rejection).
 void dispose(cell_base* cell, envelope* e) noexcept;
 

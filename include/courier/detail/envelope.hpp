@@ -43,4 +43,15 @@ struct envelope : mailbox_node {
   std::uint32_t flags;
 };
 
+/// How a refused send gives its message back to the caller's argument
+/// (guarantee 6: a refused rvalue is not moved from). `fn` moves the
+/// envelope's message into `*target`; null for a copied (lvalue) argument.
+struct give_back {
+  void (*fn)(envelope* e, void* target) noexcept = nullptr;
+  void* target = nullptr;
+  void operator()(envelope* e) const noexcept {
+    if (fn) fn(e, target);
+  }
+};
+
 }  // namespace courier::detail

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 
 namespace courier::detail {
 
@@ -16,23 +17,14 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, bool t
                 deadline until) noexcept;
 void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept;
 
-/// True while the calling thread runs a handler, a hook or a continuation;
-/// the blocking calls assert it is false in debug builds.
+/// True while the calling thread runs a handler, a hook or a continuation.
 bool in_handler() noexcept;
 
-}  // namespace courier::detail
+/// The check every blocking call makes first, in every build: inside a
+/// handler (of any runtime) it reports `call` through the error hook of the
+/// runtime whose handler is running (what = "blocking call inside a
+/// handler") and returns true; the caller must then not wait. Elsewhere it
+/// returns false.
+bool refuse_blocking_call(std::string_view call) noexcept;
 
-#ifndef NDEBUG
-#include <cstdio>
-#include <cstdlib>
-#define COURIER_ASSERT_NOT_IN_HANDLER(call)                                            \
-  do {                                                                                 \
-    if (::courier::detail::in_handler()) {                                             \
-      std::fprintf(stderr, "courier: %s called inside a handler (it would block a "    \
-                           "worker); use ctx.ask with a continuation instead\n", call); \
-      std::abort();                                                                    \
-    }                                                                                  \
-  } while (false)
-#else
-#define COURIER_ASSERT_NOT_IN_HANDLER(call) ((void)0)
-#endif
+}  // namespace courier::detail

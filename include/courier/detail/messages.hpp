@@ -3,6 +3,7 @@
 // and deliver them. One allocation per message: header and message inline.
 
 #include <exception>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -27,6 +28,32 @@ inline error stopped_error() { return error{errc::actor_stopped, "the actor has 
 inline error full_error() { return error{errc::mailbox_full, "the actor's mailbox is full"}; }
 inline error rejection_error(delivery d) {
   return d == delivery::rejected_full ? full_error() : stopped_error();
+}
+
+/// Moves a refused message back into the sender's argument (guarantee 6).
+/// A message type that cannot be moved back without throwing stays as the
+/// move into the envelope left it.
+template <class Env, class M>
+void give_back_message(envelope* e, void* target) noexcept {
+  auto& from = static_cast<Env*>(e)->message;
+  auto& to = *static_cast<M*>(target);
+  if constexpr (std::is_nothrow_move_assignable_v<M>) {
+    to = std::move(from);
+  } else if constexpr (std::is_nothrow_move_constructible_v<M>) {
+    std::destroy_at(&to);
+    std::construct_at(&to, std::move(from));
+  }
+}
+
+/// The give-back of a send whose argument is `Arg&&`: only a non-const
+/// rvalue was moved from; a copy needs nothing back.
+template <class Env, class Arg>
+give_back give_back_to(Arg& argument) noexcept {
+  if constexpr (std::is_const_v<Arg>) {
+    return {};
+  } else {
+    return {&give_back_message<Env, Arg>, static_cast<void*>(std::addressof(argument))};
+  }
 }
 
 inline void dispose(cell_base* cell, envelope* e) noexcept {
@@ -190,8 +217,11 @@ struct request_envelope final : envelope {
 template <class A, class M>
 result<void> post(cell_base* cell, M&& message) {
   using plain = std::decay_t<M>;
-  auto* e = make<message_envelope<A, plain>>(0u, std::forward<M>(message));
-  auto outcome = deliver(cell, e, false);
+  using env = message_envelope<A, plain>;
+  auto* e = make<env>(0u, std::forward<M>(message));
+  give_back back;
+  if constexpr (!std::is_lvalue_reference_v<M>) back = give_back_to<env>(message);
+  auto outcome = deliver(cell, e, false, back);
   switch (outcome) {
     case delivery::accepted:
       return {};
@@ -209,13 +239,14 @@ result<void> post(cell_base* cell, M&& message) {
 /// holds the request's reference on it). Returns how the delivery went; on
 /// a rejection `reply` is already complete and `e` disposed of.
 template <class R>
-delivery send_request(cell_base* cell, envelope* e, completion<R>* reply) noexcept {
+delivery send_request(cell_base* cell, envelope* e, completion<R>* reply, give_back back = {}) noexcept {
   if (!cell) {
+    back(e);
     reply->try_complete(error{errc::actor_stopped, "empty address"});
     dispose(cell, e);
     return delivery::rejected_closed;
   }
-  auto outcome = deliver(cell, e, false);
+  auto outcome = deliver(cell, e, false, back);
   if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
     reply->try_complete(rejection_error(outcome), cell->sys);
     dispose(cell, e);
@@ -229,15 +260,18 @@ delivery send_request(cell_base* cell, envelope* e, completion<R>* reply) noexce
 template <class A, class M>
 delivery post_with_reply(cell_base* cell, M&& message, completion<reply_type_t<A, M>>* reply) {
   using plain = std::decay_t<M>;
-  request_envelope<A, plain>* e;
+  using env = request_envelope<A, plain>;
+  env* e;
   try {
-    e = make<request_envelope<A, plain>>(reply, std::forward<M>(message));
+    e = make<env>(reply, std::forward<M>(message));
   } catch (...) {
     reply->try_complete(error{errc::handler_failed, "the request could not be built"});
     reply->release();
     throw;
   }
-  return send_request(cell, e, reply);
+  give_back back;
+  if constexpr (!std::is_lvalue_reference_v<M>) back = give_back_to<env>(message);
+  return send_request(cell, e, reply, back);
 }
 
 template <class A, class M>
