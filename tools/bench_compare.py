@@ -27,8 +27,9 @@ WORKLOADS = [  # (name, headline unit, lower is better)
     ("ask_actor", "M asks/s", False),
     ("ask_actor_await", "M asks/s", False),  # courier only: co_await instead of a continuation
     ("idle", "cpu s/s", True),
+    ("long_handler", "p99 us", True),  # courier only: lag behind a long handler (guarantee 4)
 ]
-COURIER_ONLY = {"ask_actor_await", "pairs_measured"}  # no CAF counterpart: compared with ask_actor / pairs instead
+COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler"}  # no CAF counterpart: compared with ask_actor / pairs instead
 # extra metrics shown in their own rows: (workload, metric, label, lower is better)
 EXTRA = [
     ("pingpong", "p99", "pingpong p99 ns", True),
@@ -38,6 +39,8 @@ EXTRA = [
     ("ask_thread", "p99.9", "ask_thread p99.9 ns", True),
     ("idle", "wake_p50", "idle wake-up p50 ns", True),
     ("idle", "wake_p99", "idle wake-up p99 ns", True),
+    ("long_handler", "p50", "long_handler p50 us", True),
+    ("long_handler", "max", "long_handler max us", True),
 ]
 
 
@@ -144,6 +147,10 @@ def main():
     if cont and aw:
         print("%-26s %14s %14s %10s  %s" % ("ask_actor co_await vs then", fmt(aw), fmt(cont), "%.2fx" % (cont / aw),
                                            "continuation / co_await time (target <= 1.3x)"))
+    fanin_runs = [r.get("value") for r in results.get(("courier", "fanin"), []) if r.get("check") == "ok"]
+    if fanin_runs:
+        print("%-26s %s  (every run, Mmsg/s; one mode means no run far below the rest)"
+              % ("fanin runs", " ".join(fmt(v) for v in fanin_runs)))
     print("\nratio: how many times better courier is than CAF (>1 = courier better). JSON lines: %s" % json_out)
     return 1 if failed else 0
 

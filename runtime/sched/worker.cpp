@@ -142,7 +142,7 @@ cell_base* worker::find_work() {
     deque_.push(next);  // cap reached: to the back
   }
   run_next_streak_ = 0;
-  if (++tick_ % 61 == 0)
+  if (++tick_ % 61 == 0)  // fairness: now and then injected work before local work
     if (auto* cell = owner_.injection_.try_pop()) return popped_from_injection(cell);
   if (auto* cell = deque_.steal()) return cell;
   if (auto* cell = owner_.injection_.try_pop()) return popped_from_injection(cell);
@@ -194,8 +194,14 @@ void worker::run(cell_base* cell) {
   running_.store(nullptr, std::memory_order_relaxed);  // relaxed: diagnostics only
   // released: idle; finished: gone; suspended: owned by its suspension
   if (end == turn_end::reschedule) {
-    deque_.push(cell);  // the back: everything already queued runs first (I5)
-    owner_.notify();
+    // The back: everything already queued runs first (I5). Wake a helper
+    // only when something else is queued: an actor alone in the deque comes
+    // straight back to this worker, and a thief would only move its warm
+    // state to another core every turn (a flooded actor bouncing between
+    // workers). A long turn that strands it is the stall monitor's case.
+    bool alone = deque_.empty();
+    deque_.push(cell);
+    if (!alone) owner_.notify();
   }
 }
 
