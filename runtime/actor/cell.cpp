@@ -191,11 +191,13 @@ void revive_address(cell_base* cell) noexcept {
 }
 
 void release_address(cell_base* cell) noexcept {
-  // seq_cst: with the idle check in try_acquire_idle(), the store->load pair
-  // against the owner's release CAS and count load (see mailbox.hpp).
-  if (cell->strong.fetch_sub(1, std::memory_order_seq_cst) != 1) return;
-  // The last address: an idle actor must be woken to notice it is unreachable.
-  if (mailbox(*cell).try_acquire_idle()) internal::system_of(*cell).scheduler().schedule(cell);
+  // acq_rel: the last dropper publishes the decrement through flag_or_claim()'s
+  // CAS on the head word (the owner reads the count after that word); acquire:
+  // the last reference sees every other holder's writes.
+  if (cell->strong.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // The last address: an idle actor is woken to notice it is unreachable; a
+  // running one finds the flag when it tries to release (mailbox.hpp).
+  if (mailbox(*cell).flag_or_claim()) internal::system_of(*cell).scheduler().schedule(cell);
   internal::release_cell(cell);  // the "strong > 0" reference
 }
 

@@ -69,12 +69,12 @@ turn_end run_turn(cell_base& cell, worker& w) {
       if (budget == 0) COURIER_METRIC(counters, batch_limit_hits);
       return turn_end::reschedule;
     }
-    // Drained after shutdown(), or unreachable (seq_cst: the owner's half of
-    // the store->load pair with release_address(), see
-    // mailbox::try_acquire_idle): close, and finish once nothing accepted
-    // before the close is left. What was queued in between is handled by
-    // this loop, never by the last turn (where a coroutine could not suspend).
-    if ((life & lifecycle::shutdown_requested) || cell.strong.load(std::memory_order_seq_cst) == 0) {
+    // Drained after shutdown(), or unreachable (acquire: pairs with the last
+    // dropper's decrement, published to us by the flag on the head word; see
+    // mailbox::flag_or_claim): close, and finish once nothing accepted before
+    // the close is left. What was queued in between is handled by this loop,
+    // never by the last turn (where a coroutine could not suspend).
+    if ((life & lifecycle::shutdown_requested) || cell.strong.load(std::memory_order_acquire) == 0) {
       box.close();  // the owner closes: it cannot find `idle`
       if (!box.empty()) {
         last = box.last();
@@ -85,22 +85,18 @@ turn_end run_turn(cell_base& cell, worker& w) {
       return turn_end::finished;
     }
     COURIER_CHAOS_POINT("turn: before the release CAS");
-    // Once released, another worker may run the actor to its end and free
-    // it before our re-check below reads it (found by TSan): pin the memory
-    // for the re-check. relaxed: we own the actor, so `weak` is above 0.
-    cell.weak.fetch_add(1, std::memory_order_relaxed);
-    if (box.try_release()) {
-      COURIER_CHAOS_POINT("turn: released, before the address re-check");
-      // seq_cst: as above; the last address may have gone just before the release
-      bool unreachable = cell.strong.load(std::memory_order_seq_cst) == 0 && box.try_reacquire();
-      if (!unreachable) {
-        release_cell(&cell);  // may free it: we no longer own the actor
+    // One CAS; once it succeeds the cell is not ours to read any more.
+    switch (box.try_release()) {
+      case mailbox::release_result::released:
         return turn_end::released;
-      }
-      release_cell(&cell);  // not the last reference: the actor is ours again and not done
-      continue;
+      case mailbox::release_result::unreachable:
+        // The last address went while we ran: the count reads 0 now (unless
+        // this turn took its own address again, ctx.self()).
+        if (cell.strong.load(std::memory_order_acquire) != 0) box.clear_unreachable();  // acquire: as above
+        continue;
+      case mailbox::release_result::busy:
+        break;
     }
-    release_cell(&cell);  // not the last: we still own the actor
     // A push raced in, or close() set `closed`: a close is handled now, a
     // new message in the next turn.
     // acquire: pairs with the release fetch_or in detail::stop() / shutdown()

@@ -3,7 +3,7 @@
 // the last consumed node as its dummy, as Pony's messageq does) whose head
 // word also holds the actor's scheduling state.
 //
-// head word = pointer to the last pushed node | idle | closed
+// head word = pointer to the last pushed node | idle | closed | unreachable
 //
 //   idle    the actor is neither scheduled nor running. Set only by the
 //           owner's release CAS (when the list is empty), cleared by the
@@ -11,13 +11,28 @@
 //           so a message to an idle actor schedules it exactly once (I2),
 //           and ownership passes only through this bit (I1).
 //   closed  new pushes are refused (I7). Set by close(); sticky.
+//   unreachable  the last address was dropped while the actor was not
+//           idle. Set by that dropper (flag_or_claim()); it makes the
+//           owner's release CAS fail, so the owner notices and finishes.
+//           A push wipes it (the exchange writes a bare pointer), but then
+//           the release fails on the new node anyway, and the owner reads
+//           the address count before every release.
 //
 // Transitions:
 //   running            --release CAS (list empty)-->  idle
 //   idle               --push (exchange)--------->    running (pusher schedules)
 //   idle | running     --close (CAS)------------->    closed, running (close schedules if it was idle)
 //   closed, running    --final release CAS------->    closed | idle (done: nothing will run it again)
+//   running            --last address dropped----->   running | unreachable (release CAS fails)
+//   idle               --last address dropped----->   running (the dropper schedules it)
 //
+// Why the flag: the owner used to release first and then re-read the
+// address count, which touched the cell after it was no longer the owner's
+// (another worker could run the actor to its end and free it in between).
+// With the dropper's decision in the head word itself, both sides decide on
+// one word's modification order, and the owner never reads the cell after
+// its release CAS succeeded.
+
 // A push is one exchange: it cannot be made conditional on `closed`, so it
 // first reads the word and refuses if closed; a push that still races in
 // after close finds `closed` in the exchanged word, marks its node refused,
@@ -44,8 +59,10 @@ class mailbox {
  public:
   static constexpr std::uintptr_t idle = 1;
   static constexpr std::uintptr_t closed = 2;
-  static constexpr std::uintptr_t bits = idle | closed;
-  static_assert((idle & closed) == 0, "state bits must be distinct");
+  static constexpr std::uintptr_t unreachable = 4;
+  static constexpr std::uintptr_t bits = idle | closed | unreachable;
+  static_assert((idle & closed) == 0 && (idle & unreachable) == 0 && (closed & unreachable) == 0,
+                "state bits must be distinct");
   static_assert(alignof(mailbox_node) > bits, "node pointers must leave the state bits free");
 
   enum class push_result : std::uint8_t {
@@ -102,7 +119,7 @@ class mailbox {
     for (;;) {
       if (word & closed) return false;
       COURIER_CHAOS_POINT("close: before the CAS, racing pushes");
-      auto desired = (word | closed) & ~idle;
+      auto desired = (word | closed) & ~(idle | unreachable);  // closed: the actor finishes anyway
       // acq_rel: release publishes the lifecycle flag set before close() to
       // the owner whose release CAS fails on this word; acquire pairs with
       // the owner's release CAS when we take an idle actor over.
@@ -111,14 +128,21 @@ class mailbox {
     }
   }
 
-  /// Takes an idle, open actor over (to let it notice it became
-  /// unreachable). seq_cst: with the seq_cst count decrement before it, and
-  /// the owner's seq_cst release CAS then count load, one of the two sides
-  /// sees the other (a store->load pair on two words, which acq/rel cannot order).
-  bool try_acquire_idle() noexcept {
-    auto word = cell_.head.load(std::memory_order_seq_cst);
-    if ((word & idle) == 0 || (word & closed) != 0) return false;
-    return cell_.head.compare_exchange_strong(word, word & ~idle, std::memory_order_seq_cst);
+  /// Called by whoever dropped the last address. An idle, open actor is
+  /// taken over (true: the caller schedules it so it can notice and
+  /// finish); a running one is flagged `unreachable`, which fails its next
+  /// release CAS; a closed one finishes anyway. acq_rel: release publishes
+  /// the count's decrement to the owner's acquire (its failed release CAS);
+  /// acquire, when we take over, pairs with the owner's release CAS.
+  bool flag_or_claim() noexcept {
+    auto word = cell_.head.load(std::memory_order_acquire);  // acquire: validated by the CAS below
+    for (;;) {
+      if (word & closed) return false;
+      COURIER_CHAOS_POINT("unreachable: before flagging or claiming");
+      auto desired = (word & idle) ? (word & ~idle) : (word | unreachable);
+      if (cell_.head.compare_exchange_weak(word, desired, std::memory_order_acq_rel, std::memory_order_acquire))
+        return (word & idle) != 0;
+    }
   }
 
   // -- the owner (consumer) ------------------------------------------------------
@@ -147,20 +171,33 @@ class mailbox {
     return pointer(cell_.head.load(std::memory_order_acquire)) == cell_.tail;  // acquire: pairs with the push exchange
   }
 
-  /// Marks the actor idle if the list is empty and the mailbox open: one CAS.
-  /// seq_cst (instead of release) because the caller then reads the address
-  /// count: see try_acquire_idle().
-  bool try_release() noexcept {
+  enum class release_result : std::uint8_t {
+    released,    // idle now: the next push schedules it; the caller must not touch the cell again
+    busy,        // a push raced in, or the mailbox closed: the caller still owns the actor
+    unreachable, // flagged by the last address's dropper: the caller still owns the actor
+  };
+
+  /// Marks the actor idle if the list is empty, the mailbox open and the
+  /// actor not flagged unreachable: one CAS. release: publishes the turn's
+  /// writes to the pusher that finds `idle` (its acquire exchange); acquire
+  /// on failure: pairs with flag_or_claim()'s release, so a caller that sees
+  /// the flag also sees the count at 0.
+  release_result try_release() noexcept {
     auto expected = reinterpret_cast<std::uintptr_t>(cell_.tail);
-    return cell_.head.compare_exchange_strong(expected, expected | idle, std::memory_order_seq_cst,
-                                              std::memory_order_acquire);
+    if (cell_.head.compare_exchange_strong(expected, expected | idle, std::memory_order_release,
+                                           std::memory_order_acquire))
+      return release_result::released;
+    return expected == (reinterpret_cast<std::uintptr_t>(cell_.tail) | unreachable) ? release_result::unreachable
+                                                                                    : release_result::busy;
   }
 
-  /// Undoes try_release() if no push came in between.
-  bool try_reacquire() noexcept {
-    auto expected = reinterpret_cast<std::uintptr_t>(cell_.tail) | idle;
-    return cell_.head.compare_exchange_strong(expected, expected & ~idle, std::memory_order_seq_cst,
-                                              std::memory_order_relaxed);
+  /// Clears a stale `unreachable` flag (the actor took an address to itself
+  /// again, ctx.self()). Owner only; a push that raced in wiped it anyway.
+  void clear_unreachable() noexcept {
+    auto expected = reinterpret_cast<std::uintptr_t>(cell_.tail) | unreachable;
+    // relaxed: only the owner reads the flag, through its own release CAS
+    cell_.head.compare_exchange_strong(expected, expected & ~unreachable, std::memory_order_relaxed,
+                                       std::memory_order_relaxed);
   }
 
   /// The last release of a done actor: closed | idle, if the list is empty.

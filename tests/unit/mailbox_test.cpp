@@ -76,35 +76,57 @@ TEST_CASE("release sets idle only when empty, and the next push reports the idle
   fresh_cell c;
   mailbox box(c.cell);
   box.push(new test_envelope(1));
-  CHECK_FALSE(box.try_release());  // not empty
+  CHECK(box.try_release() == mailbox::release_result::busy);  // not empty
   box.pop();
-  CHECK(box.try_release());
+  CHECK(box.try_release() == mailbox::release_result::released);
   CHECK(box.push(new test_envelope(2)) == mailbox::push_result::accepted_idle);
   CHECK(box.push(new test_envelope(3)) == mailbox::push_result::accepted);
 }
 
-TEST_CASE("try_reacquire undoes a release unless a push came in between") {
+TEST_CASE("the last address dropped while the actor runs fails its release once, with the flag") {
   fresh_cell c;
   mailbox box(c.cell);
-  REQUIRE(box.try_release());
-  CHECK(box.try_reacquire());
-  CHECK(box.push(new test_envelope(1)) == mailbox::push_result::accepted);  // still owned: no schedule
+  CHECK_FALSE(box.flag_or_claim());  // running: flagged, not claimed
+  CHECK(box.try_release() == mailbox::release_result::unreachable);
+  CHECK(box.try_release() == mailbox::release_result::unreachable);  // sticky until the owner clears it
+  box.clear_unreachable();  // the actor took an address to itself again
+  CHECK(box.try_release() == mailbox::release_result::released);
+}
+
+TEST_CASE("the last address dropped while the actor is idle claims it for the dropper") {
+  fresh_cell c;
+  mailbox box(c.cell);
+  REQUIRE(box.try_release() == mailbox::release_result::released);
+  CHECK(box.flag_or_claim());  // the dropper now owns it and schedules it
+  CHECK(box.push(new test_envelope(1)) == mailbox::push_result::accepted);  // owned: no second schedule
   box.pop();
-  REQUIRE(box.try_release());
-  CHECK(box.push(new test_envelope(2)) == mailbox::push_result::accepted_idle);
-  CHECK_FALSE(box.try_reacquire());
+  CHECK(box.try_release() == mailbox::release_result::released);  // no flag was left behind
+}
+
+TEST_CASE("a push wipes the unreachable flag, and close clears it so the final release succeeds") {
+  fresh_cell c;
+  mailbox box(c.cell);
+  CHECK_FALSE(box.flag_or_claim());
+  CHECK(box.push(new test_envelope(1)) == mailbox::push_result::accepted);
+  box.pop();
+  CHECK(box.try_release() == mailbox::release_result::released);  // the owner reads the count before each release instead
+  REQUIRE(box.flag_or_claim());  // idle now: claimed
+  CHECK_FALSE(box.flag_or_claim());  // running again: flagged
+  CHECK_FALSE(box.close());
+  CHECK_FALSE(box.flag_or_claim());  // closed: nothing to do, the actor finishes anyway
+  CHECK(box.try_release_closed());
 }
 
 TEST_CASE("close refuses new pushes and hands an idle actor to the closer") {
   fresh_cell c;
   mailbox box(c.cell);
-  REQUIRE(box.try_release());
+  REQUIRE(box.try_release() == mailbox::release_result::released);
   CHECK(box.close());        // it was idle: the closer must schedule it
   CHECK_FALSE(box.close());  // already closed
   auto* e = new test_envelope(1);
   CHECK(box.push(e) == mailbox::push_result::rejected);
   delete e;
-  CHECK_FALSE(box.try_release());  // an open-mailbox release fails on a closed one
+  CHECK(box.try_release() == mailbox::release_result::busy);  // an open-mailbox release fails on a closed one
   CHECK(box.try_release_closed());
 }
 
@@ -152,7 +174,7 @@ TEST_CASE("with many producers, exactly one push per idle period reports the idl
   constexpr std::uint64_t per_producer = 50'000;
   fresh_cell c;
   mailbox box(c.cell);
-  REQUIRE(box.try_release());
+  REQUIRE(box.try_release() == mailbox::release_result::released);
   std::atomic<int> owner_claims{0};
   std::atomic<bool> owned{false};
   std::atomic<std::uint64_t> consumed{0};
@@ -171,7 +193,7 @@ TEST_CASE("with many producers, exactly one push per idle period reports the idl
         consumed.fetch_add(1);
       }
       owned.store(false);
-      if (box.try_release()) return;
+      if (box.try_release() == mailbox::release_result::released) return;
       if (owned.exchange(true)) double_owner.fetch_add(1);
     }
   };

@@ -68,8 +68,7 @@ struct cell_base {
   // -- counts (runtime/actor/cell.cpp) ----------------------------------------
   /// Addresses to this actor. None left and an empty mailbox: it stops.
   std::atomic<std::uint32_t> strong{1};
-  /// Owners of the memory: one for "strong > 0", one for "not yet done",
-  /// and briefly one held by a turn across its release CAS (turn.cpp).
+  /// Owners of the memory: one for "strong > 0", one for "not yet done".
   std::atomic<std::uint32_t> weak{2};
 
   // -- lifecycle ---------------------------------------------------------------
