@@ -61,7 +61,7 @@ void worker::schedule_local(cell_base* cell) {
   }
 }
 
-cell_base* worker::take_next() noexcept {
+inline cell_base* worker::take_next() noexcept {
   // relaxed (both): only this thread fills the slot, so its own writes are
   // ordered; the exchange (not a load and a store) is what keeps a thief's
   // CAS in steal_next() from taking the same actor.
@@ -181,16 +181,16 @@ cell_base* worker::steal_half(worker& victim) {
 
 void worker::run(cell_base* cell) {
   running_.store(cell, std::memory_order_relaxed);  // relaxed: diagnostics only (see running())
-  // relaxed (single writer: load and store, no RMW): sampled by the stall
-  // monitor for its policy only; a thief re-checks with seq_cst loads.
-  turn_.store(turn_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  // relaxed (single writer, a plain store): sampled by the stall monitor for
+  // its policy only; a thief re-checks with seq_cst loads.
+  turn_.store(++turns_, std::memory_order_relaxed);
   inside_turn = true;
   COURIER_PROBE2(turn_begin, cell, index_);
   COURIER_METRIC(counter_sink(counters_), turns);
   auto end = run_turn(*cell, *this);
   COURIER_PROBE2(turn_end, cell, static_cast<int>(end));  // the cell may be gone: only its address is recorded
   inside_turn = false;
-  turn_.store(turn_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // relaxed: as above
+  turn_.store(++turns_, std::memory_order_relaxed);  // relaxed: as above
   running_.store(nullptr, std::memory_order_relaxed);  // relaxed: diagnostics only
   // released: idle; finished: gone; suspended: owned by its suspension
   if (end == turn_end::reschedule) {

@@ -98,6 +98,7 @@ class worker {
   bool searching_ = false;
   std::uint64_t random_state_;
   std::atomic<cell_base*> running_{nullptr};
+  std::uint64_t turns_ = 0;                     // owner only: the value of turn_
   std::atomic<std::uint64_t> turn_{0};          // owner writes; odd inside a turn
   std::atomic<std::uint64_t> stalled_turn_{0};  // the stall monitor writes
   counter_set counters_;
