@@ -48,12 +48,11 @@ void scheduler::notify() noexcept {
   // seq_cst: the load after the caller's seq_cst work store (deque bottom or
   // injection count): the notifier's half of the parker's store->load pair.
   if (searching_.load(std::memory_order_seq_cst) != 0) return;
-  bool woke = parker_.notify_one([this] {
+  parker_.notify_one([this] {
     // seq_cst: the woken worker starts out searching, so the next notifier
     // does not wake a second one for the same work
     searching_.fetch_add(1, std::memory_order_seq_cst);
   });
-  if (woke) monitor_.wake();  // a worker left the parked state: the monitor watches again
 }
 
 bool scheduler::work_visible() const noexcept {

@@ -16,12 +16,14 @@
 // locality that the slot exists for is kept).
 //
 // It costs nothing while the pool is idle: when every worker is parked the
-// monitor sleeps on its futex word until a worker leaves the parked state
-// (wake(), called by scheduler::notify and by a worker that cancels its
-// park). The sleep handshake is the parker's: the monitor announces
-// (`asleep_`, seq_cst) then re-checks the parked mask (seq_cst); the waker
-// clears a parked bit (seq_cst, in the parker) then reads `asleep_`
-// (seq_cst). One of the two sees the other.
+// monitor sleeps on its futex word. Only work that a worker keeps for itself
+// can be stranded, so the monitor is woken where such work appears (wake(),
+// from worker::schedule_local and steal_half), not when a worker wakes up:
+// an idle pool woken by one message pays nothing for the monitor. The sleep
+// handshake is the parker's: the monitor announces (`asleep_`, seq_cst) then
+// re-checks the parked mask (seq_cst); a worker that makes local work was
+// unparked before (its bit cleared, seq_cst, which happens-before its run)
+// and then reads `asleep_` (seq_cst). One of the two sees the other.
 //
 // Missed samples are harmless: a stalled worker is re-examined every
 // period, so work that appears late in a long turn is found at the next one.
@@ -49,7 +51,8 @@ class stall_monitor {
   /// Stops and joins the thread. Idempotent.
   void stop();
 
-  /// A worker may have left the parked state: wake the monitor if it sleeps.
+  /// A worker holds work only it would run: wake the monitor if it sleeps.
+  /// One seq_cst load when it is awake (a plain load on x86).
   void wake() noexcept;
 
  private:

@@ -59,6 +59,9 @@ void worker::schedule_local(cell_base* cell) {
     deque_.push(old);
     owner_.notify();
   }
+  // Work that only this worker holds now: if the whole pool had parked, the
+  // stall monitor sleeps and must watch again (a long turn could strand it).
+  owner_.monitor_.wake();
 }
 
 inline cell_base* worker::take_next() noexcept {
@@ -176,6 +179,7 @@ cell_base* worker::steal_half(worker& victim) {
     if (!cell) break;
     deque_.push(cell);
   }
+  if (more > 0) owner_.monitor_.wake();  // as in schedule_local()
   return first;
 }
 
@@ -232,7 +236,6 @@ void worker::park() {
   // seq_cst: the re-check after the announcement (see parker.hpp)
   if (owner_.stopping_.load(std::memory_order_seq_cst) || owner_.work_visible()) {
     if (owner_.parker_.cancel_wait(index_)) searching_ = true;  // a notifier counted us as searching
-    owner_.monitor_.wake();  // the monitor may have seen every worker parked
     return;
   }
   COURIER_PROBE1(park, index_);
