@@ -45,6 +45,9 @@ struct live_allocation_listener : doctest::IReporter {
 REGISTER_LISTENER("live_allocations", 1, live_allocation_listener);
 
 int main(int argc, char** argv) {
+  if (courier::detail::live_allocations() < 0)  // the library does not count: say so, do not pass silently
+    std::fprintf(stderr, "courier: leak and allocation checks skipped (library built without -Dobject_counts=true; "
+                         "tools/test builds with it)\n");
   doctest::Context context(argc, argv);
   int result = context.run();
   if (context.shouldExit()) return result;

@@ -1,7 +1,7 @@
 #pragma once
 // The benchmark runner shared by courier-bench and caf-bench: workload
 // registry, options, timing helpers, process measurements (RSS, CPU time),
-// the table and the JSON lines of shared/BENCHMARKS.md.
+// the table and the JSON lines (docs/performance.md, "What each workload stresses").
 
 #include <chrono>
 #include <cstdint>

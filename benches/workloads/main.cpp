@@ -1,4 +1,4 @@
-// courier-bench: the workloads of shared/BENCHMARKS.md on courier.
+// courier-bench: the workloads of docs/performance.md on courier.
 #include "benches/workloads/workloads.hpp"
 
 int main(int argc, char** argv) {

@@ -1,5 +1,5 @@
 #pragma once
-// The workloads of shared/BENCHMARKS.md on courier, through the public API only.
+// The workloads of docs/performance.md on courier, through the public API only.
 
 #include <vector>
 

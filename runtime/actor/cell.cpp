@@ -30,7 +30,7 @@ void consume_unhandled(cell_base& cell, envelope* e, counter_sink& counters) noe
     cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only
   auto flags = e->flags;
   bool refused = (flags & envelope::refused) && !(flags & envelope::pre_accepted);
-  e->run(e, &cell, refused ? action::discard : action::drop);
+  e->run(e, &cell, action::destroy);
   if (!refused && (flags & envelope::counted)) counters.add(&counter_set::dropped);
   if (flags & envelope::request) {
     counters.add(&counter_set::replies_completed);  // with actor_stopped

@@ -48,7 +48,7 @@ turn_end run_turn(cell_base& cell, worker& w) {
         COURIER_PROBE1(reply, &cell);
       }
       if (flags & envelope::refused) {
-        e->run(e, &cell, (flags & envelope::pre_accepted) ? action::drop : action::discard);
+        e->run(e, &cell, action::destroy);
         if (flags & envelope::pre_accepted) counters.add(&counter_set::dropped);
         continue;
       }

@@ -8,8 +8,11 @@
 //   idle    the actor is neither scheduled nor running. Set only by the
 //           owner's release CAS (when the list is empty), cleared by the
 //           push that finds it: that push's sender schedules the actor,
-//           so a message to an idle actor schedules it exactly once (I2),
-//           and ownership passes only through this bit (I1).
+//           so a message to an idle actor schedules it exactly once (I2).
+//           Clearing it is how a thread becomes the owner (I1): the pusher
+//           that finds it, the last address's dropper (flag_or_claim), or
+//           close(); a suspended coroutine handler owns the actor through
+//           the lifecycle word instead (docs/architecture.md).
 //   closed  new pushes are refused (I7). Set by close(); sticky.
 //   unreachable  the last address was dropped while the actor was not
 //           idle. Set by that dropper (flag_or_claim()); it makes the

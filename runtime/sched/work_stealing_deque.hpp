@@ -18,7 +18,8 @@
 //  - courier's workers take their own work from the top with steal() (FIFO),
 //    so that a rescheduled actor runs after everything already queued (I5);
 //    locality comes from the worker's run-next slot instead. pop() (LIFO) is
-//    the paper's and is kept for draining at shutdown.
+//    the paper's; the runtime does not call it (the unit tests and the
+//    component benchmark exercise it, so the deque stays the paper's whole).
 
 #include <atomic>
 #include <cstddef>

@@ -1,5 +1,5 @@
 // context<A>: ctx.ask / ask_for continuations and send_after timers
-// (shared/API.md: "context", "Guarantees").
+// (docs/api.md: "context", "Guarantees").
 #include <courier/courier.hpp>
 
 #include <atomic>

@@ -60,7 +60,7 @@ class relay : public actor<relay<Next>> {
 
 static_assert(std::is_same_v<reply_type_t<relay<pricer>, quote>, int>, "the reply type of a task<R> handler is R");
 
-TEST_CASE("a chain of 3 actors, each awaiting the next" * doctest::timeout(30)) {
+TEST_CASE("a reply passes through a chain of 3 actors that each await the next" * doctest::timeout(30)) {
   runtime rt{{.workers = courier::test::test_workers()}};
   auto p = rt.spawn<pricer>();
   auto b = rt.spawn<relay<pricer>>(p);
@@ -110,7 +110,8 @@ class awaiting_server : public actor<awaiting_server> {
 
 }  // namespace
 
-TEST_CASE("10,000 concurrent requests into an actor whose handler awaits another actor" * doctest::timeout(120)) {
+TEST_CASE("10,000 concurrent requests to an actor that awaits another actor are each answered once, in order" *
+          doctest::timeout(120)) {
   constexpr std::uint32_t senders = 4;
   const std::uint64_t each = 10'000 / senders / (stress_divisor() > 1 ? 2 : 1);
   order_state s(senders);

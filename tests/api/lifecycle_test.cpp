@@ -1,5 +1,5 @@
 // Lifecycle: on_start/on_stop, stop, shutdown, join, auto-stop of unreachable
-// actors, runtime shutdown and stats (shared/API.md: "Actors and handlers",
+// actors, runtime shutdown and stats (docs/api.md: "Actors and handlers",
 // "runtime", "address", "Guarantees").
 #include <courier/courier.hpp>
 

@@ -1,4 +1,4 @@
-// address::ask and reply<R> (shared/API.md: "address", "reply", "Errors").
+// address::ask and reply<R> (docs/api.md: "address", "reply", "Errors").
 #include <courier/courier.hpp>
 
 #include <atomic>

@@ -1,4 +1,4 @@
-// address::send, handler matching and the error hook (shared/API.md: "Actors
+// address::send, handler matching and the error hook (docs/api.md: "Actors
 // and handlers", "address", "Errors").
 #include <courier/courier.hpp>
 

@@ -1,4 +1,4 @@
-// caf-bench: the workloads of shared/BENCHMARKS.md on CAF 0.17.6, with the
+// caf-bench: the workloads of docs/performance.md on CAF 0.17.6, with the
 // same messages (a uint64 payload plus an atom tag), parameters and checks as
 // courier-bench, written the way CAF's manual teaches: event-based actors
 // returning behaviors, the default work-stealing scheduler (its thread count

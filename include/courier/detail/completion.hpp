@@ -3,7 +3,7 @@
 // points at; exactly one of the handler, the drop path or a timeout claims it
 // (try_complete) and delivers a result<R>. Two kinds exist:
 //   reply_state<R>  (here)            the caller's side of address::ask: waitable, then()-able
-//   continuation<A, R, F>  (continuation.hpp)  ctx.ask: the result is mailed back to the asker
+//   continuation<R, F>  (continuation.hpp)  ctx.ask: the result is mailed back to the asker
 //
 // Memory ordering: everything the handler did before returning is visible to
 // whoever reads the result (get(), then()'s callback, the continuation).

@@ -47,7 +47,7 @@ struct continuation final : envelope, completion<R> {
     self->refs.fetch_add(1, std::memory_order_relaxed);  // relaxed: the caller holds a reference, so the count is not 0; the mailbox's push publishes the value
     auto outcome = deliver(self->asker, self, true);
     if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
-      self->run_fn(self, self->asker, action::discard);
+      self->run_fn(self, self->asker, action::destroy);
       self->run_fn(self, self->asker, action::release);
     }
   }
@@ -70,8 +70,7 @@ struct continuation final : envelope, completion<R> {
           report_failure(base, "continuation", "unknown exception");
         }
         [[fallthrough]];
-      case action::drop:
-      case action::discard: {
+      case action::destroy: {
         self->fn.~F();
         self->value.~result<R>();
         release_address(std::exchange(self->asker, nullptr));

@@ -20,8 +20,9 @@ struct alignas(8) mailbox_node {
 /// What the consumer does with an envelope.
 enum class action : std::uint8_t {
   handle,   // run the handler, then destroy the message (memory stays: it is the mailbox's dummy)
-  drop,     // the actor stopped first: destroy the message; a request completes with actor_stopped
-  discard,  // never accepted (refused or rejected): destroy the message silently
+  destroy,  // not handled (the actor stopped first, or the send was refused): destroy the
+            // message; a request completes with actor_stopped. Whether it counts as
+            // dropped is the caller's business (stats().dropped: accepted ones only).
   release,  // free the memory (the mailbox moved past it, or it was never queued)
 };
 

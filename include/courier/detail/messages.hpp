@@ -57,7 +57,7 @@ give_back give_back_to(Arg& argument) noexcept {
 }
 
 inline void dispose(cell_base* cell, envelope* e) noexcept {
-  e->run(e, cell, action::discard);
+  e->run(e, cell, action::destroy);
   e->run(e, cell, action::release);
 }
 
@@ -141,8 +141,7 @@ struct message_envelope final : envelope {
         }
         break;
       }
-      case action::drop:
-      case action::discard:
+      case action::destroy:
         self->message.~M();
         break;
       case action::release:
@@ -157,7 +156,7 @@ struct message_envelope final : envelope {
   };
 };
 
-/// What a request envelope does for handle / drop / discard: the handler's
+/// What a request envelope does for handle / destroy: the handler's
 /// outcome (or actor_stopped) completes `reply`, exactly once, and gives up
 /// the request's reference on it. Shared by request_envelope and the
 /// awaited request of co_await ctx.ask (awaitables.hpp).
@@ -179,7 +178,7 @@ void run_request(cell_base* base, envelope* e, M& message, completion<reply_type
       message.~M();
       reply->try_complete(std::move(outcome), base->sys);
     }
-  } else {  // drop, discard
+  } else {  // destroy
     message.~M();
     reply->try_complete(stopped_error(), base ? base->sys : nullptr);
   }
