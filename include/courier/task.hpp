@@ -27,6 +27,7 @@
 #include <courier/detail/cell.hpp>
 #include <courier/detail/completion.hpp>
 #include <courier/detail/envelope.hpp>
+#include <courier/detail/failure.hpp>
 #include <courier/detail/frame.hpp>
 #include <courier/error.hpp>
 #include <courier/fwd.hpp>
@@ -62,13 +63,7 @@ struct task_promise_base : frame_base {
   std::suspend_always final_suspend() noexcept { return {}; }    // the runtime reads the outcome, then destroys
   void unhandled_exception() noexcept {
     threw = true;
-    try {
-      throw;
-    } catch (const std::exception& ex) {
-      set(error{errc::handler_failed, ex.what()});
-    } catch (...) {
-      set(error{errc::handler_failed, "unknown exception"});
-    }
+    set(current_exception_error());
   }
 
   // Frames come from courier's allocator (mimalloc unless disabled).

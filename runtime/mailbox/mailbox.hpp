@@ -104,6 +104,7 @@ class mailbox {
     COURIER_CHAOS_POINT("push: exchanged, not yet linked");
     if (old & closed) {
       back(e);  // the consumer waits for our link, so the message is still ours
+      e->run(e, &cell_, detail::action::refuse);  // a request's reply completes now, not when the owner disposes of it
       e->flags |= envelope::refused;  // plain: published by the link store below
       pointer(old)->next.store(e, std::memory_order_release);  // release: pairs with the acquire in pop(); publishes the node
       COURIER_CHAOS_POINT("push: refused, closed not yet restored");

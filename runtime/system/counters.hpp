@@ -25,30 +25,38 @@
 
 namespace courier::internal {
 
+// Every counter, once: the per-thread set and the totals are both made from
+// this list, so a new counter is summed wherever totals are read.
+#define COURIER_COUNTERS(X)                                                             \
+  X(spawned) X(stopped) X(handled) X(dropped) X(accepted) X(replies_issued)              \
+  X(replies_completed) X(replies_dropped)                                                \
+  /* worker activity (runtime::metrics()) */                                             \
+  X(turns) X(batch_limit_hits) X(steals_attempted) X(steals_succeeded) X(parks)          \
+  X(wakeups) X(injection_pops)                                                           \
+  /* replies completed with an error, by errc (slow paths only) */                       \
+  X(replies_failed_stopped) X(replies_failed_full) X(replies_failed_timeout)             \
+  X(replies_failed_handler)
+
 struct alignas(cache_line_size) counter_set {
-  std::atomic<std::uint64_t> spawned{0};
-  std::atomic<std::uint64_t> stopped{0};
-  std::atomic<std::uint64_t> handled{0};
-  std::atomic<std::uint64_t> dropped{0};
-  std::atomic<std::uint64_t> accepted{0};
-  std::atomic<std::uint64_t> replies_issued{0};
-  std::atomic<std::uint64_t> replies_completed{0};
-  std::atomic<std::uint64_t> replies_dropped{0};
-  // worker activity (runtime::metrics())
-  std::atomic<std::uint64_t> turns{0};
-  std::atomic<std::uint64_t> batch_limit_hits{0};
-  std::atomic<std::uint64_t> steals_attempted{0};
-  std::atomic<std::uint64_t> steals_succeeded{0};
-  std::atomic<std::uint64_t> parks{0};
-  std::atomic<std::uint64_t> wakeups{0};
-  std::atomic<std::uint64_t> injection_pops{0};
-  // replies completed with an error, by errc (slow paths only)
-  std::atomic<std::uint64_t> replies_failed_stopped{0};
-  std::atomic<std::uint64_t> replies_failed_full{0};
-  std::atomic<std::uint64_t> replies_failed_timeout{0};
-  std::atomic<std::uint64_t> replies_failed_handler{0};
+#define COURIER_COUNTER_FIELD(name) std::atomic<std::uint64_t> name{0};
+  COURIER_COUNTERS(COURIER_COUNTER_FIELD)
+#undef COURIER_COUNTER_FIELD
 };
 static_assert(sizeof(counter_set) <= 3 * cache_line_size, "a worker's counters stay on its own three lines");
+
+/// The sum of several counter sets (system::totals()), field by field.
+struct counter_totals {
+#define COURIER_COUNTER_FIELD(name) std::uint64_t name = 0;
+  COURIER_COUNTERS(COURIER_COUNTER_FIELD)
+#undef COURIER_COUNTER_FIELD
+
+  void add(const counter_set& set) noexcept {
+    // relaxed: a snapshot of monotonic counters, each written by one thread
+#define COURIER_COUNTER_ADD(name) name += set.name.load(std::memory_order_relaxed);
+    COURIER_COUNTERS(COURIER_COUNTER_ADD)
+#undef COURIER_COUNTER_ADD
+  }
+};
 
 /// Where the calling thread counts: its own set (single writer: a relaxed
 /// load and store, no lock prefix).

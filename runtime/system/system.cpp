@@ -219,22 +219,14 @@ courier::metrics system::metrics() {
     m.workers.push_back({i, load(c.handled), load(c.turns), load(c.batch_limit_hits), load(c.steals_attempted),
                          load(c.steals_succeeded), load(c.parks), load(c.wakeups), load(c.injection_pops)});
   }
-  std::uint64_t spawned = 0, stopped = 0, accepted = 0, handled = 0;
-  for_each_counter_set([&](const counter_set& c) {
-    spawned += load(c.spawned);
-    stopped += load(c.stopped);
-    accepted += load(c.accepted);
-    handled += load(c.handled);
-    m.dropped_messages += load(c.dropped);
-    m.replies_dropped += load(c.replies_dropped);
-    m.replies_failed.actor_stopped += load(c.replies_failed_stopped);
-    m.replies_failed.mailbox_full += load(c.replies_failed_full);
-    m.replies_failed.timeout += load(c.replies_failed_timeout);
-    m.replies_failed.handler_failed += load(c.replies_failed_handler);
-  });
-  m.live_actors = spawned >= stopped ? spawned - stopped : 0;
-  auto settled = handled + m.dropped_messages;
-  m.queued_messages = accepted >= settled ? accepted - settled : 0;  // counters read one after another: clamp
+  auto sum = totals();
+  m.dropped_messages = sum.dropped;
+  m.replies_dropped = sum.replies_dropped;
+  m.replies_failed = {.actor_stopped = sum.replies_failed_stopped, .mailbox_full = sum.replies_failed_full,
+                      .timeout = sum.replies_failed_timeout, .handler_failed = sum.replies_failed_handler};
+  m.live_actors = sum.spawned >= sum.stopped ? sum.spawned - sum.stopped : 0;
+  auto settled = sum.handled + sum.dropped;
+  m.queued_messages = sum.accepted >= settled ? sum.accepted - settled : 0;  // counters read one after another: clamp
   m.stuck = observe(stuck_after_);
   std::lock_guard lock(type_metrics_mutex_);
   for (auto& block : type_metrics_) {
@@ -275,19 +267,16 @@ void system::teardown() {
   timers_.stop();
 }
 
+counter_totals system::totals() {
+  counter_totals sum;
+  for_each_counter_set([&](const counter_set& set) { sum.add(set); });
+  return sum;
+}
+
 courier::stats system::stats() noexcept {
-  courier::stats total;
-  for_each_counter_set([&](const counter_set& set) {
-    // relaxed: statistics only; each counter is monotonic
-    total.spawned += set.spawned.load(std::memory_order_relaxed);
-    total.stopped += set.stopped.load(std::memory_order_relaxed);
-    total.handled += set.handled.load(std::memory_order_relaxed);
-    total.dropped += set.dropped.load(std::memory_order_relaxed);
-    total.accepted += set.accepted.load(std::memory_order_relaxed);
-    total.replies_issued += set.replies_issued.load(std::memory_order_relaxed);
-    total.replies_completed += set.replies_completed.load(std::memory_order_relaxed);
-  });
-  return total;
+  auto t = totals();
+  return {.spawned = t.spawned, .stopped = t.stopped, .handled = t.handled, .dropped = t.dropped,
+          .accepted = t.accepted, .replies_issued = t.replies_issued, .replies_completed = t.replies_completed};
 }
 
 counter_sink counters_here(system& sys) noexcept {

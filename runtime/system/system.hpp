@@ -94,6 +94,8 @@ class system {
   timer_service timers_;
   template <class F>
   void for_each_counter_set(F&& f);
+  /// Every counter summed over the workers' and the outside threads' sets.
+  counter_totals totals();
 
   std::mutex outside_mutex_;
   std::vector<std::unique_ptr<counter_set>> outside_counters_;

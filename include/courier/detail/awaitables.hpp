@@ -74,14 +74,13 @@ struct awaited_request final : envelope, completion<reply_type_t<A, M>> {
   static void release_fn(completion<R>* base) noexcept { drop_reference(static_cast<awaited_request*>(base)); }
 
   static void drop_reference(awaited_request* self) noexcept {
-    // acq_rel: the last holder must see the others' writes (the value, `ready`) before destroying
-    if (self->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (!self->refs.release()) return;  // the last one sees the others' writes (the value, `ready`)
     if (self->ready) self->value.~result<R>();
     detail::destroy(self);
   }
 
   cell_base* cell;
-  std::atomic<std::uint32_t> refs;
+  ref_count refs;
   bool ready = false;
   [[no_unique_address]] enqueue_stamp<A> stamp;  // per-type metrics, when A opts in
   union {
@@ -121,9 +120,7 @@ class [[nodiscard]] ask_awaitable {
     request_ = make<awaited_request<B, M>>(self_, timed_ ? 4u : 3u, std::move(message_));
     auto* reply = static_cast<completion<R>*>(request_);
     if (timed_) add_timeout<R>(self_->sys, timeout_, reply);
-    // Refused after it was queued: the mailbox discards it when it settles,
-    // maybe much later; our reference keeps the request alive, so complete now.
-    if (send_request(target_, request_, reply) == delivery::refused_queued) reply->try_complete(stopped_error(), target_->sys);
+    send_request(target_, request_, reply);  // a refusal completes the reply at once (action::refuse)
   }
 
   result<R> await_resume() noexcept { return std::move(request_->value); }

@@ -16,6 +16,7 @@
 #include <courier/detail/allocator.hpp>
 #include <courier/detail/chaos.hpp>
 #include <courier/detail/futex.hpp>
+#include <courier/detail/ref_count.hpp>
 #include <courier/error.hpp>
 #include <courier/fwd.hpp>
 
@@ -164,14 +165,13 @@ class reply_state final : public completion<R> {
 
   static void release_fn(completion<R>* base) noexcept {
     auto* self = static_cast<reply_state*>(base);
-    // acq_rel: the last releaser must see every write of the other holder before destroying
-    if (self->refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    if (self->state_.load(std::memory_order_relaxed) & ready) self->value()->~result<R>();  // relaxed: ordered by the acq_rel fetch_sub above
+    if (!self->refs_.release()) return;
+    if (self->state_.load(std::memory_order_relaxed) & ready) self->value()->~result<R>();  // relaxed: ordered by the acq_rel decrement in release()
     if (self->callback_) self->callback_->destroy(self->callback_);
     detail::destroy(self);
   }
 
-  std::atomic<std::uint32_t> refs_{2};
+  ref_count refs_{2};
   std::atomic<std::uint32_t> state_{0};
   reply_callback<R>* callback_ = nullptr;
   alignas(result<R>) unsigned char storage_[sizeof(result<R>)];

@@ -14,6 +14,7 @@
 #include <courier/detail/allocator.hpp>
 #include <courier/detail/cell.hpp>
 #include <courier/detail/completion.hpp>
+#include <courier/detail/failure.hpp>
 #include <courier/detail/envelope.hpp>
 #include <courier/error.hpp>
 #include <courier/handlers.hpp>
@@ -44,7 +45,7 @@ struct continuation final : envelope, completion<R> {
   static void deliver_fn(completion<R>* base, result<R>&& value) noexcept {
     auto* self = static_cast<continuation*>(base);
     ::new (static_cast<void*>(&self->value)) result<R>(std::move(value));
-    self->refs.fetch_add(1, std::memory_order_relaxed);  // relaxed: the caller holds a reference, so the count is not 0; the mailbox's push publishes the value
+    self->refs.retain();  // the mailbox's reference; its push publishes the value
     auto outcome = deliver(self->asker, self, true);
     if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
       self->run_fn(self, self->asker, action::destroy);
@@ -54,21 +55,14 @@ struct continuation final : envelope, completion<R> {
 
   static void release_fn(completion<R>* base) noexcept {
     auto* self = static_cast<continuation*>(base);
-    // acq_rel: the last holder must see the others' writes before destroying
-    if (self->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) detail::destroy(self);
+    if (self->refs.release()) detail::destroy(self);
   }
 
   static void run_fn(envelope* e, cell_base* base, action what) noexcept {
     auto* self = static_cast<continuation*>(e);
     switch (what) {
       case action::handle:
-        try {
-          self->fn(std::move(self->value));
-        } catch (const std::exception& ex) {
-          report_failure(base, "continuation", ex.what());
-        } catch (...) {
-          report_failure(base, "continuation", "unknown exception");
-        }
+        call_reporting(base, "continuation", [&] { self->fn(std::move(self->value)); });
         [[fallthrough]];
       case action::destroy: {
         self->fn.~F();
@@ -79,11 +73,13 @@ struct continuation final : envelope, completion<R> {
       case action::release:
         self->release();
         break;
+      case action::refuse:
+        break;  // the asker is closing: the continuation is destroyed with its mailbox
     }
   }
 
   cell_base* asker;
-  std::atomic<std::uint32_t> refs;
+  ref_count refs;
   union {
     F fn;
   };

@@ -24,6 +24,9 @@ enum class action : std::uint8_t {
             // message; a request completes with actor_stopped. Whether it counts as
             // dropped is the caller's business (stats().dropped: accepted ones only).
   release,  // free the memory (the mailbox moved past it, or it was never queued)
+  refuse,   // the push found the mailbox closed and the node is not linked yet: a request
+            // completes with actor_stopped now (its sender must not wait for the owner to
+            // dispose of the node); the message stays, for the later `destroy`
 };
 
 struct envelope : mailbox_node {

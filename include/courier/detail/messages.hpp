@@ -12,6 +12,7 @@
 #include <courier/detail/cell.hpp>
 #include <courier/detail/completion.hpp>
 #include <courier/detail/envelope.hpp>
+#include <courier/detail/failure.hpp>
 #include <courier/detail/type_metrics.hpp>
 #include <courier/detail/type_name.hpp>
 #include <courier/error.hpp>
@@ -72,10 +73,8 @@ result<R> call_for_reply(A& actor, M&& message, context<A>& ctx) noexcept {
     } else {
       return result<R>(invoke_handler(actor, std::move(message), ctx));
     }
-  } catch (const std::exception& ex) {
-    return error{errc::handler_failed, ex.what()};
   } catch (...) {
-    return error{errc::handler_failed, "unknown exception"};
+    return current_exception_error();
   }
 }
 
@@ -96,14 +95,14 @@ void start_task(cell_base* base, envelope* e, M& message, completion<typename Ta
     p.destroy_message = destroy_message;
     run_frame(base, &p);
     t.release();
-  } catch (const std::exception& ex) {  // only the frame's allocation can throw here
-    destroy_message(e);
+  } catch (...) {  // only the frame's allocation can throw here
     if (reply) {
-      reply->try_complete(error{errc::handler_failed, ex.what()}, base->sys);
+      reply->try_complete(current_exception_error(), base->sys);
       reply->release();
     } else {
-      report_failure(base, type_name<M>(), ex.what());
+      report_failure(base, type_name<M>(), current_exception_text());
     }
+    destroy_message(e);
   }
 }
 
@@ -129,13 +128,9 @@ struct message_envelope final : envelope {
           start_task<A, M, returned>(base, e, self->message, nullptr, &destroy_message);
           timing.stop();
         } else {
-          try {
+          call_reporting(base, type_name<M>(), [&] {
             (void)invoke_handler(c->actor, std::move(self->message), static_cast<context<A>&>(*c));
-          } catch (const std::exception& ex) {
-            report_failure(base, type_name<M>(), ex.what());
-          } catch (...) {
-            report_failure(base, type_name<M>(), "unknown exception");
-          }
+          });
           timing.stop();
           self->message.~M();
         }
@@ -147,6 +142,8 @@ struct message_envelope final : envelope {
       case action::release:
         detail::destroy(self);
         break;
+      case action::refuse:
+        break;  // nobody waits for a plain message
     }
   }
 
@@ -178,6 +175,9 @@ void run_request(cell_base* base, envelope* e, M& message, completion<reply_type
       message.~M();
       reply->try_complete(std::move(outcome), base->sys);
     }
+  } else if (what == action::refuse) {  // refused by a closed mailbox: the sender learns now
+    reply->try_complete(stopped_error(), base ? base->sys : nullptr);
+    return;  // the message and the request's reference stay for `destroy`
   } else {  // destroy
     message.~M();
     reply->try_complete(stopped_error(), base ? base->sys : nullptr);
@@ -277,10 +277,7 @@ template <class A, class M>
 reply<reply_type_t<A, M>> post_request(cell_base* cell, M&& message) {
   using R = reply_type_t<A, M>;
   auto* state = reply_state<R>::create();  // two references: ours (the reply) and the request's
-  auto outcome = post_with_reply<A>(cell, std::forward<M>(message), state);
-  // Refused after it was queued: the mailbox will discard it, maybe much
-  // later; our reference keeps the state alive, so complete it now.
-  if (outcome == delivery::refused_queued) state->try_complete(stopped_error(), cell->sys);
+  post_with_reply<A>(cell, std::forward<M>(message), state);  // a refusal completed the state already
   return reply<R>(state);
 }
 

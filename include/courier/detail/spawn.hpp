@@ -11,6 +11,7 @@
 #include <courier/config.hpp>
 #include <courier/detail/allocator.hpp>
 #include <courier/detail/cell.hpp>
+#include <courier/detail/failure.hpp>
 #include <courier/detail/type_metrics.hpp>
 #include <courier/detail/type_name.hpp>
 #include <courier/handlers.hpp>
@@ -26,25 +27,13 @@ struct actor_ops {
   static void start(cell_base* base) noexcept {
     if constexpr (has_on_start<A>) {
       auto* c = access::cell_of<A>(base);
-      try {
-        c->actor.on_start(static_cast<context<A>&>(*c));
-      } catch (const std::exception& ex) {
-        report_failure(base, "on_start", ex.what());
-      } catch (...) {
-        report_failure(base, "on_start", "unknown exception");
-      }
+      call_reporting(base, "on_start", [&] { c->actor.on_start(static_cast<context<A>&>(*c)); });
     }
   }
   static void stop(cell_base* base) noexcept {
     if constexpr (has_on_stop<A>) {
       auto* c = access::cell_of<A>(base);
-      try {
-        c->actor.on_stop(static_cast<context<A>&>(*c));
-      } catch (const std::exception& ex) {
-        report_failure(base, "on_stop", ex.what());
-      } catch (...) {
-        report_failure(base, "on_stop", "unknown exception");
-      }
+      call_reporting(base, "on_stop", [&] { c->actor.on_stop(static_cast<context<A>&>(*c)); });
     }
   }
   static void destroy_actor(cell_base* base) noexcept { access::cell_of<A>(base)->actor.~A(); }

@@ -1,0 +1,41 @@
+#pragma once
+// What a handler's exception becomes: the one place that catches it. For a
+// request it is errc::handler_failed carrying what(); for a plain send, a
+// hook or a continuation it goes to the error hook (report_failure).
+
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include <courier/detail/cell.hpp>
+#include <courier/error.hpp>
+
+namespace courier::detail {
+
+/// The text of the exception being handled; call it inside a catch block
+/// (the view lives as long as that block).
+inline std::string_view current_exception_text() noexcept {
+  try {
+    throw;
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+/// The exception being handled as a request's error; call it inside a catch block.
+inline error current_exception_error() { return error{errc::handler_failed, std::string(current_exception_text())}; }
+
+/// Runs `f`; an exception goes to the error hook as a failure of `label`
+/// (the message type, "on_start", "on_stop", "continuation").
+template <class F>
+void call_reporting(cell_base* cell, std::string_view label, F&& f) noexcept {
+  try {
+    f();
+  } catch (...) {
+    report_failure(cell, label, current_exception_text());
+  }
+}
+
+}  // namespace courier::detail
