@@ -11,6 +11,9 @@ trap 'rm -rf "$work"' EXIT
 
 DESTDIR="$work/root" meson install -C "$build" --quiet --no-rebuild
 pc=$(find "$work/root" -name courier.pc | head -n 1)
+so=$(find "$work/root" -name 'libcourier.so.0.*' | head -n 1)
+[ -n "$so" ] || { echo "libcourier.so.0.* was not installed"; exit 1; }
+readelf -d "$so" | grep -q 'SONAME.*\[libcourier.so.0\]' || { echo "libcourier's SONAME is not libcourier.so.0"; exit 1; }
 [ -n "$pc" ] || { echo "courier.pc was not installed"; exit 1; }
 prefix_dir=$(dirname "$pc")
 flags=$(PKG_CONFIG_SYSROOT_DIR="$work/root" PKG_CONFIG_PATH="$prefix_dir" pkg-config --cflags --libs courier)
