@@ -25,10 +25,7 @@ void stall_monitor::stop() {
   thread_.join();
 }
 
-void stall_monitor::wake() noexcept {
-  // seq_cst: the waker's half of the sleep handshake (see the header): the
-  // parked bit was cleared (seq_cst) before this load.
-  if (!asleep_.load(std::memory_order_seq_cst)) return;
+void stall_monitor::wake_slow() noexcept {
   generation_.fetch_add(1, std::memory_order_release);  // release: pairs with the acquire load in sleep_while_all_parked()
   detail::futex_wake_all(generation_);
 }
@@ -62,6 +59,10 @@ void stall_monitor::sample() {
 
 void stall_monitor::sleep_while_all_parked() {
   for (;;) {
+    // A worker is awake: keep watching. (Checked before announcing, so the
+    // monitor writes `asleep_`, a line every scheduling worker reads, only
+    // when the pool is about to be idle.)
+    if (!owner_.all_parked()) return;
     auto gen = generation_.load(std::memory_order_acquire);  // acquire: pairs with wake()'s release bump
     // seq_cst: the announcement, ordered before the parked-mask loads below
     // (store->load against wake()'s caller clearing a parked bit, then reading `asleep_`).

@@ -34,6 +34,8 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/support/cache_line.hpp"
+
 namespace courier::internal {
 
 class scheduler;
@@ -52,20 +54,26 @@ class stall_monitor {
   void stop();
 
   /// A worker holds work only it would run: wake the monitor if it sleeps.
-  /// One seq_cst load when it is awake (a plain load on x86).
-  void wake() noexcept;
+  /// One seq_cst load when it is awake (a plain load on x86), inline: it is
+  /// on the path of every actor a handler makes runnable.
+  void wake() noexcept {
+    // seq_cst: the waker's half of the sleep handshake (see above): the
+    // caller's parked bit was cleared (seq_cst) before this load.
+    if (asleep_.load(std::memory_order_seq_cst)) wake_slow();
+  }
 
  private:
   void loop();
   /// One sample of every worker; returns false when every worker is parked.
   void sample();
   void sleep_while_all_parked();
+  void wake_slow() noexcept;
 
   scheduler& owner_;
   std::vector<std::uint64_t> last_turn_;  // monitor thread only: turn seen at the previous sample
   std::atomic<std::uint32_t> generation_{0};  // futex word: bumped by wake() and stop()
-  std::atomic<bool> asleep_{false};
-  std::atomic<bool> stopping_{false};
+  alignas(cache_line_size) std::atomic<bool> asleep_{false};  // read by every schedule_local(): its own line
+  alignas(cache_line_size) std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
 

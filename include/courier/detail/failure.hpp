@@ -6,6 +6,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <courier/detail/cell.hpp>
 #include <courier/error.hpp>
@@ -28,13 +29,17 @@ inline std::string_view current_exception_text() noexcept {
 inline error current_exception_error() { return error{errc::handler_failed, std::string(current_exception_text())}; }
 
 /// Runs `f`; an exception goes to the error hook as a failure of `label`
-/// (the message type, "on_start", "on_stop", "continuation").
-template <class F>
-void call_reporting(cell_base* cell, std::string_view label, F&& f) noexcept {
+/// ("on_start", "on_stop", "continuation"), or of what `label()` returns
+/// (the message type: computed only on failure, never on the handler path).
+template <class Label, class F>
+void call_reporting(cell_base* cell, Label label, F&& f) noexcept {
   try {
     f();
   } catch (...) {
-    report_failure(cell, label, current_exception_text());
+    if constexpr (std::is_invocable_v<Label>)
+      report_failure(cell, label(), current_exception_text());
+    else
+      report_failure(cell, label, current_exception_text());
   }
 }
 

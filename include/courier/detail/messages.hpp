@@ -128,7 +128,7 @@ struct message_envelope final : envelope {
           start_task<A, M, returned>(base, e, self->message, nullptr, &destroy_message);
           timing.stop();
         } else {
-          call_reporting(base, type_name<M>(), [&] {
+          call_reporting(base, &type_name<M>, [&] {
             (void)invoke_handler(c->actor, std::move(self->message), static_cast<context<A>&>(*c));
           });
           timing.stop();
