@@ -26,9 +26,11 @@ def main() -> int:
         src = os.path.join(tmp, "readme.cpp")
         exe = os.path.join(tmp, "readme")
         open(src, "w").write(program)
+        # the build tree has the versioned library only (libcourier.so.0, its
+        # SONAME); the unversioned link name is made by `meson install`
+        library = os.path.join(build, "runtime", "libcourier.so.0")
         cmd = compiler + ["-std=c++20", "-Wall", "-Wextra", "-Werror", "-I", os.path.join(source, "include"),
-                          "-I", os.path.join(build, "include"), src, "-L", os.path.join(build, "runtime"),
-                          "-lcourier", "-pthread", "-o", exe]
+                          "-I", os.path.join(build, "include"), src, library, "-pthread", "-o", exe]
         built = subprocess.run(cmd, capture_output=True, text=True)
         if built.returncode != 0:
             print(built.stderr[:4000])
