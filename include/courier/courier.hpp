@@ -2,6 +2,7 @@
 // The umbrella header: includes every public header and declares nothing.
 
 #include <courier/actor.hpp>
+#include <courier/actor_id.hpp>
 #include <courier/address.hpp>
 #include <courier/config.hpp>
 #include <courier/context.hpp>

@@ -3,6 +3,7 @@
 // "runtime", "address", "Guarantees").
 #include <courier/courier.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -406,4 +407,47 @@ TEST_CASE("stats count accepted messages and issued and completed replies" * doc
   CHECK(s.replies_issued == 1);
   CHECK(s.replies_completed == 1);
   courier::test::check_conservation(s);
+}
+
+// -- actor ids and exit reasons ----------------------------------------------------------
+
+namespace {
+struct who {};
+class named : public actor<named> {
+ public:
+  actor_id on(who, context<named>& ctx) { return ctx.self().id(); }
+};
+}  // namespace
+
+TEST_CASE("actor ids are unique within a runtime, never 0, the same through every copy, and kept after the stop" *
+          doctest::timeout(30)) {
+  runtime rt{{.workers = 2}};
+  std::vector<address<named>> all;
+  std::vector<actor_id> ids;
+  for (int i = 0; i < 1000; ++i) {
+    all.push_back(rt.spawn<named>());
+    ids.push_back(all.back().id());
+  }
+  std::vector<actor_id> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end());
+  CHECK(sorted.front() != 0);
+  auto copy = all[7];
+  CHECK(copy.id() == ids[7]);
+  CHECK(all[7].ask(who{}).get().value() == ids[7]);  // ctx.self() names the same actor
+  all[7].stop();
+  all[7].join();
+  CHECK(all[7].id() == ids[7]);
+  CHECK(address<named>{}.id() == 0);
+}
+
+TEST_CASE("exit reasons have names") {
+  CHECK(to_string(exit_reason::normal) == "normal");
+  CHECK(to_string(exit_reason::unreachable) == "unreachable");
+  CHECK(to_string(exit_reason::failed) == "failed");
+  CHECK(to_string(exit_reason::linked) == "linked");
+  CHECK(to_string(exit_reason::shutdown) == "shutdown");
+  CHECK(to_string(exit_reason::unknown) == "unknown");
+  CHECK(to_string(errc::would_block) == "would_block");
+  CHECK(to_string(errc::invalid_argument) == "invalid_argument");
 }

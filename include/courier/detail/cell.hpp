@@ -99,7 +99,8 @@ struct cell_base {
   /// Registry links (runtime/actor/registry.cpp), guarded by the registry.
   cell_base* registry_prev = nullptr;
   cell_base* registry_next = nullptr;
-  /// Unique within the runtime, assigned at registration (diagnostics).
+  /// Unique within the runtime and never 0, assigned at registration, before
+  /// the first address is handed out (address::id(), diagnostics).
   std::uint64_t id = 0;
 };
 
