@@ -1,7 +1,6 @@
 #include "runtime/sched/scheduler.hpp"
 
 #include "runtime/support/probes.hpp"
-#include <cstdlib>
 
 namespace courier::internal {
 
@@ -20,7 +19,7 @@ scheduler::~scheduler() { stop(); }
 
 void scheduler::start() {
   for (auto& w : workers_) w->start();
-  if (workers_.size() > 1 && !getenv("NOMON")) monitor_.start();  // one worker has nobody to hand work to
+  if (workers_.size() > 1) monitor_.start();  // one worker has nobody to hand work to
 }
 
 void scheduler::stop() {

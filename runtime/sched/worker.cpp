@@ -263,8 +263,6 @@ std::uint64_t worker::next_random() noexcept {
 
 namespace courier::detail {
 
-bool in_handler() noexcept { return internal::inside_turn; }
-
 bool refuse_blocking_call(std::string_view call) noexcept {
   if (!internal::inside_turn) return false;
   auto* w = internal::worker::current();  // inside_turn is only ever set on a worker

@@ -100,6 +100,13 @@ class blocker : public actor<blocker> {
   reply<int> pending_;
 };
 
+/// Sends `m` to the blocker and waits until its handler has returned.
+template <class M>
+bool handled_now(const address<blocker>& b, outcome& out, M m) {
+  out.returned = false;
+  return b.send(std::move(m)).has_value() && wait_until([&] { return out.returned.load(); });
+}
+
 }  // namespace
 
 TEST_CASE("reply::get inside a handler completes at once with errc::would_block and is reported" *
@@ -111,8 +118,7 @@ TEST_CASE("reply::get inside a handler completes at once with errc::would_block 
     log.install(rt);
     outcome out;
     auto b = rt.spawn<blocker>(spawn_options{.name = "waiter"}, rt.spawn<echo>(), &out);
-    REQUIRE(b.send(do_get{}));
-    REQUIRE(wait_until([&] { return out.returned.load(); }));
+    REQUIRE(handled_now(b, out, do_get{}));
     CHECK(out.code == static_cast<int>(errc::would_block));
     CHECK(log.count("waiter|reply::get|blocking call inside a handler") == 1);
     CHECK(rt.shutdown());
@@ -126,8 +132,7 @@ TEST_CASE("reply::get_for inside a handler gives errc::would_block and leaves th
   log.install(rt);
   outcome out;
   auto b = rt.spawn<blocker>(rt.spawn<echo>(), &out);
-  REQUIRE(b.send(do_get_for{}));
-  REQUIRE(wait_until([&] { return out.returned.load(); }));
+  REQUIRE(handled_now(b, out, do_get_for{}));
   CHECK(out.code == static_cast<int>(errc::would_block));
   REQUIRE(b.send(use_pending{}));  // the same reply, still usable: its answer arrives
   REQUIRE(wait_until([&] { return out.later.load() != -1; }));
@@ -144,12 +149,9 @@ TEST_CASE("an actor that joins itself inside a handler returns at once instead o
     log.install(rt);
     outcome out;
     auto b = rt.spawn<blocker>(address<echo>{}, &out);
-    REQUIRE(b.send(do_join_self{}));
-    REQUIRE(wait_until([&] { return out.returned.load(); }));
+    REQUIRE(handled_now(b, out, do_join_self{}));
     CHECK(log.count("address::join|blocking call inside a handler") == 1);
-    out.returned = false;
-    REQUIRE(b.send(do_join_for{}));
-    REQUIRE(wait_until([&] { return out.returned.load(); }));
+    REQUIRE(handled_now(b, out, do_join_for{}));
     CHECK_FALSE(out.join_result.load());
     CHECK(log.count("address::join_for|blocking call inside a handler") == 1);
     CHECK(rt.shutdown());
@@ -164,8 +166,7 @@ TEST_CASE("runtime::shutdown inside a handler returns false at once and the shut
   outcome out;
   auto e = rt.spawn<echo>();
   auto b = rt.spawn<blocker>(e, &out);
-  REQUIRE(b.send(do_shutdown{&rt}));
-  REQUIRE(wait_until([&] { return out.returned.load(); }));
+  REQUIRE(handled_now(b, out, do_shutdown{&rt}));
   CHECK_FALSE(out.join_result.load());
   CHECK(log.count("runtime::shutdown|blocking call inside a handler") == 1);
   // It began: mailboxes are closed and the actors finish without the caller.
@@ -185,8 +186,7 @@ TEST_CASE("a blocking call inside a handler of one runtime on an actor of anothe
   other_log.install(other);
   outcome out;
   auto b = rt.spawn<blocker>(other.spawn<echo>(), &out);
-  REQUIRE(b.send(do_get{}));
-  REQUIRE(wait_until([&] { return out.returned.load(); }));
+  REQUIRE(handled_now(b, out, do_get{}));
   CHECK(out.code == static_cast<int>(errc::would_block));
   CHECK(log.count("reply::get") == 1);  // reported by the runtime whose handler called it
   CHECK(other_log.count("reply::get") == 0);

@@ -17,11 +17,8 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, bool t
                 deadline until) noexcept;
 void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept;
 
-/// True while the calling thread runs a handler, a hook or a continuation.
-bool in_handler() noexcept;
-
 /// The check every blocking call makes first, in every build: inside a
-/// handler (of any runtime) it reports `call` through the error hook of the
+/// handler, a hook or a continuation (of any runtime) it reports `call` through the error hook of the
 /// runtime whose handler is running (what = "blocking call inside a
 /// handler") and returns true; the caller must then not wait. Elsewhere it
 /// returns false.

@@ -235,29 +235,28 @@ result<void> post(cell_base* cell, M&& message) {
 }
 
 /// Queues the request envelope `e` whose outcome completes `reply` (`e`
-/// holds the request's reference on it). Returns how the delivery went; on
-/// a rejection `reply` is already complete and `e` disposed of.
+/// holds the request's reference on it). Any refusal completes `reply` with
+/// the error before this returns: a rejection here (and `e` is disposed of),
+/// a refusal that raced the close in the push (action::refuse).
 template <class R>
-delivery send_request(cell_base* cell, envelope* e, completion<R>* reply, give_back back = {}) noexcept {
+void send_request(cell_base* cell, envelope* e, completion<R>* reply, give_back back = {}) noexcept {
   if (!cell) {
     back(e);
     reply->try_complete(error{errc::actor_stopped, "empty address"});
     dispose(cell, e);
-    return delivery::rejected_closed;
+    return;
   }
   auto outcome = deliver(cell, e, false, back);
   if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
     reply->try_complete(rejection_error(outcome), cell->sys);
     dispose(cell, e);
   }
-  return outcome;
 }
 
 /// Queues a request whose outcome completes `reply` (the caller passes the
-/// request's reference on it). Returns how the delivery went; on a rejection
-/// `reply` is already complete.
+/// request's reference on it); a refusal completes `reply` at once.
 template <class A, class M>
-delivery post_with_reply(cell_base* cell, M&& message, completion<reply_type_t<A, M>>* reply) {
+void post_with_reply(cell_base* cell, M&& message, completion<reply_type_t<A, M>>* reply) {
   using plain = std::decay_t<M>;
   using env = request_envelope<A, plain>;
   env* e;
@@ -270,7 +269,7 @@ delivery post_with_reply(cell_base* cell, M&& message, completion<reply_type_t<A
   }
   give_back back;
   if constexpr (!std::is_lvalue_reference_v<M>) back = give_back_to<env>(message);
-  return send_request(cell, e, reply, back);
+  send_request(cell, e, reply, back);
 }
 
 template <class A, class M>
