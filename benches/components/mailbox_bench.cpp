@@ -18,7 +18,9 @@ namespace {
 
 struct node : envelope {
   node() : envelope(&run_fn, 0) {}
-  static void run_fn(envelope*, cell_base*, action) noexcept {}  // nodes are recycled by the benchmark
+  static courier::detail::ran run_fn(envelope*, cell_base*, action) noexcept {  // nodes are recycled by the benchmark
+    return courier::detail::ran::done;
+  }
 };
 
 // Push one, pop one: the uncontended cost of a message through the mailbox.
@@ -29,7 +31,7 @@ void BM_mailbox_push_pop_courier(benchmark::State& state) {
   std::vector<node> nodes(2);
   std::size_t i = 0;
   for (auto _ : state) {
-    box.push(&nodes[i++ & 1]);
+    benchmark::DoNotOptimize(box.push(&nodes[i++ & 1]));
     benchmark::DoNotOptimize(box.pop());
   }
 }
@@ -70,7 +72,7 @@ void BM_mailbox_contended_courier(benchmark::State& state) {
   mailbox box(shared_cell);
   for (auto _ : state) {
     auto i = next_node.fetch_add(1, std::memory_order_relaxed) & ((1 << 20) - 1);
-    box.push(&shared_nodes[i]);
+    benchmark::DoNotOptimize(box.push(&shared_nodes[i]));
     if (state.thread_index() == 0)
       while (box.pop()) {
       }

@@ -20,7 +20,6 @@
 namespace courier::internal {
 
 using detail::action;
-namespace lifecycle = detail::lifecycle;
 
 namespace {
 
@@ -30,7 +29,7 @@ void consume_unhandled(cell_base& cell, envelope* e, counter_sink& counters) noe
     cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only
   auto flags = e->flags;
   bool refused = (flags & envelope::refused) && !(flags & envelope::pre_accepted);
-  e->run(e, &cell, action::destroy);
+  (void)e->run(e, &cell, action::destroy);
   if (!refused && (flags & envelope::counted)) counters.add(&counter_set::dropped);
   if (flags & envelope::request) {
     counters.add(&counter_set::replies_completed);  // with actor_stopped
@@ -40,10 +39,7 @@ void consume_unhandled(cell_base& cell, envelope* e, counter_sink& counters) noe
 }
 
 void wake_joiners(cell_base& cell) noexcept {
-  // acq_rel: release publishes on_stop and the destruction to join()'s acquire
-  // load; acquire reads the joiners bit set by a CAS in join().
-  auto old = cell.lifecycle_word.fetch_or(lifecycle::done, std::memory_order_acq_rel);
-  if (old & lifecycle::joiners) detail::futex_wake_all(cell.lifecycle_word);
+  if (state::mark_done(cell)) detail::futex_wake_all(cell.lifecycle_word);
 }
 
 }  // namespace
@@ -51,7 +47,7 @@ void wake_joiners(cell_base& cell) noexcept {
 void finish(cell_base& cell, counter_sink counters) noexcept {
   mailbox box(cell);
   destroy_suspended(cell);  // a frame still suspended (stop() only) goes first
-  box.close();  // the owner closes: it cannot find `idle`, so nothing to schedule
+  (void)state::close(cell, chaos_hook{});  // the owner closes: it cannot find `idle`, so nothing to schedule
   // Only stop() leaves accepted messages here (shutdown and auto-stop drain
   // in the turn, run_turn()); the rest are refused pushes, or pushes that
   // slipped in while the mailbox closed: dropped and counted.
@@ -72,10 +68,8 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   wake_joiners(cell);
   settle(cell, counters);
   // Addresses remain: the memory outlives this turn and needs the system for
-  // late drops and its own release. Only revive_address() (this actor's own
-  // turns, now over) raises `weak`, so the count cannot grow after this read.
-  // acquire: pairs with release_cell()'s acq_rel decrement.
-  if (cell.weak.load(std::memory_order_acquire) > 1) {
+  // late drops and its own release.
+  if (state::memory_outlives_turn(cell)) {
     sys.retain();
     cell.holds_system = true;  // published to the freeing thread by release_cell()'s acq_rel
   }
@@ -87,14 +81,13 @@ void settle(cell_base& cell, counter_sink counters) noexcept {
   mailbox box(cell);
   for (;;) {
     while (auto* e = box.pop()) consume_unhandled(cell, e, counters);
-    if (box.try_release_closed()) return;
+    if (state::final_release(cell)) return;
     std::this_thread::yield();  // a refused push is linking its node or restoring `closed`
   }
 }
 
 void release_cell(cell_base* cell) noexcept {
-  // acq_rel: the last owner must see the others' writes before freeing
-  if (cell->weak.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  if (!state::release_memory(*cell)) return;
   mailbox(*cell).release_dummy();
   if (cell->name) detail::destroy(cell->name);
   auto* sys = cell->holds_system ? cell->sys : nullptr;
@@ -107,6 +100,8 @@ void release_cell(cell_base* cell) noexcept {
 namespace courier::detail {
 
 using internal::mailbox;
+using internal::push_result;
+using internal::state;
 
 namespace {
 
@@ -134,28 +129,28 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back b
   }
   auto flags = e->flags;  // once pushed, `e` belongs to the consumer
   switch (mailbox(*cell).push(e, back)) {
-    case mailbox::push_result::accepted:
+    case push_result::accepted:
       COURIER_PROBE2(send, cell, 1);
       count_delivery(cell, flags, true);
       return delivery::accepted;
-    case mailbox::push_result::accepted_idle:
+    case push_result::accepted_idle:
       COURIER_CHAOS_POINT("deliver: found idle, before scheduling");
       COURIER_PROBE2(send, cell, 1);
       count_delivery(cell, flags, true);
       internal::system_of(*cell).scheduler().schedule(cell);
       return delivery::accepted;
-    case mailbox::push_result::rejected:
+    case push_result::rejected:
       back(e);
       if (e->flags & envelope::holds_slot) {
         cell->queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
         e->flags &= ~envelope::holds_slot;
       }
       return delivery::rejected_closed;
-    case mailbox::push_result::refused:
+    case push_result::refused:
       COURIER_PROBE2(send, cell, 0);
       count_delivery(cell, flags, false);
       return delivery::refused_queued;
-    case mailbox::push_result::refused_owner:
+    case push_result::refused_owner:
       count_delivery(cell, flags, false);
       // The actor is done and its mailbox was idle: we own the consumer side.
       internal::settle(*cell, internal::counters_here(internal::system_of(*cell)));
@@ -183,58 +178,51 @@ void run_delivery_job(void* target, void* message, bool fired) noexcept {
   release_address(cell);
 }
 
-void revive_address(cell_base* cell) noexcept {
-  // relaxed: only the actor's own turn revives (it holds the "not yet done"
-  // reference, so the memory is safe); the increments publish nothing.
-  if (cell->strong.fetch_add(1, std::memory_order_relaxed) == 0)
-    cell->weak.fetch_add(1, std::memory_order_relaxed);  // the "strong > 0" reference again
-}
+void revive_address(cell_base* cell) noexcept { state::revive_address(*cell); }
 
 void release_address(cell_base* cell) noexcept {
-  // acq_rel: the last dropper publishes the decrement through flag_or_claim()'s
-  // CAS on the head word (the owner reads the count after that word); acquire:
-  // the last reference sees every other holder's writes.
-  if (cell->strong.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  // The last address: an idle actor is woken to notice it is unreachable; a
-  // running one finds the flag when it tries to release (mailbox.hpp).
-  if (mailbox(*cell).flag_or_claim()) internal::system_of(*cell).scheduler().schedule(cell);
-  internal::release_cell(cell);  // the "strong > 0" reference
+  switch (state::drop_address(*cell, internal::chaos_hook{})) {
+    case internal::drop_result::kept:
+      return;
+    case internal::drop_result::claimed:  // idle: it must run to notice it is unreachable
+      internal::system_of(*cell).scheduler().schedule(cell);
+      break;
+    case internal::drop_result::flagged:  // running: its release CAS fails on the flag
+    case internal::drop_result::closing:  // it finishes anyway
+      break;
+  }
+  internal::release_cell(cell);  // the "strong > 0" reference, after scheduling
 }
 
 namespace {
 
 void request_end(cell_base* cell, std::uint32_t request) noexcept {
-  // acq_rel: release publishes the request to the owner's acquire load in its
-  // turn; acquire lets us see `done`.
-  auto old = cell->lifecycle_word.fetch_or(request, std::memory_order_acq_rel);
-  if (old & lifecycle::done) return;
-  if (mailbox(*cell).close()) internal::system_of(*cell).scheduler().schedule(cell);
+  if (state::request_end(*cell, request, internal::chaos_hook{})) internal::system_of(*cell).scheduler().schedule(cell);
 }
 
 }  // namespace
 
 void stop(cell_base* cell) noexcept {
-  request_end(cell, lifecycle::stop_requested);
+  request_end(cell, internal::bits::stop_requested);
   wake(cell);  // a suspended coroutine handler is destroyed by the next turn
 }
 
-void shutdown(cell_base* cell) noexcept { request_end(cell, lifecycle::shutdown_requested); }
+void shutdown(cell_base* cell) noexcept { request_end(cell, internal::bits::shutdown_requested); }
 
-bool done(const cell_base* cell) noexcept {
-  return cell->lifecycle_word.load(std::memory_order_acquire) & lifecycle::done;  // acquire: pairs with wake_joiners()'s release
-}
+bool done(const cell_base* cell) noexcept { return state::done(*cell); }
 
 bool join(cell_base* cell, bool timed, std::chrono::steady_clock::time_point until) noexcept {
   for (;;) {
-    auto word = cell->lifecycle_word.load(std::memory_order_acquire);  // acquire: pairs with wake_joiners()'s release
-    if (word & lifecycle::done) return true;
-    if (timed && std::chrono::steady_clock::now() >= until) return false;
-    if (!(word & lifecycle::joiners)) {
-      // relaxed: only announces a sleeper; `done` is read by the acquire load above
-      if (!cell->lifecycle_word.compare_exchange_weak(word, word | lifecycle::joiners, std::memory_order_relaxed))
+    std::uint32_t word = 0;
+    switch (state::announce_joiner(*cell, word)) {
+      case state::join_step::done:
+        return true;
+      case state::join_step::retry:
         continue;
-      word |= lifecycle::joiners;
+      case state::join_step::sleep:
+        break;
     }
+    if (timed && std::chrono::steady_clock::now() >= until) return false;
     futex_wait(cell->lifecycle_word, word, timed, until);
   }
 }

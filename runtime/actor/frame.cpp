@@ -1,86 +1,71 @@
 // Coroutine handlers: starting, suspending and resuming a frame inside its
-// actor's turn, and the wake-up that ends a suspension (see the lifecycle
-// bits `suspended` / `woken` in include/courier/detail/cell.hpp).
+// actor's turn, and the wake-up that ends a suspension. The ownership steps
+// (suspend, wake, resume) are transitions of runtime/actor/state.hpp; this
+// file drives the frame around them.
 
 #include <courier/detail/frame.hpp>
 
-#include <utility>
-
 #include "runtime/actor/frame.hpp"
 #include "runtime/actor/lifecycle.hpp"
+#include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/system/system.hpp"
 
 namespace courier::internal {
 
-namespace lifecycle = detail::lifecycle;
+using detail::ran;
 
 namespace {
-thread_local bool turn_suspended = false;
-}  // namespace
 
-bool take_turn_suspended() noexcept { return std::exchange(turn_suspended, false); }
+void cancel(detail::cell_base& cell, detail::frame_base* frame) noexcept {
+  cell.frame = nullptr;
+  frame->complete(frame, true);  // stop(): the frame goes, its reply gets actor_stopped
+}
+
+}  // namespace
 
 /// Resumes `frame` until it finishes or really suspends. A wake that came
 /// before the turn noticed the suspension resumes it at once.
-void step(detail::cell_base* cell, detail::frame_base* frame) noexcept {
+ran step(detail::cell_base& cell, detail::frame_base* frame) noexcept {
   for (;;) {
     frame->handle.resume();
     if (frame->handle.done()) {
-      cell->frame = nullptr;
+      cell.frame = nullptr;
       frame->complete(frame, false);
-      return;
+      return ran::done;
     }
-    cell->frame = frame;  // published to the next turn by the fetch_or below and the waker's schedule
-    turn_suspended = true;  // our turn must not touch the cell after the fetch_or
-    // acq_rel: release publishes cell->frame to the waker (which schedules the
-    // next turn); acquire pairs with wake()'s fetch_or when it came first.
-    auto old = cell->lifecycle_word.fetch_or(lifecycle::suspended, std::memory_order_acq_rel);
-    if (!(old & lifecycle::woken)) return;  // parked: the waker schedules the actor
-    turn_suspended = false;  // the event came first: we still own the actor
-    // acq_rel: as above; we own the suspension again
-    old = cell->lifecycle_word.fetch_and(~(lifecycle::suspended | lifecycle::woken), std::memory_order_acq_rel);
-    if (old & lifecycle::stop_requested) {
-      cell->frame = nullptr;
-      frame->complete(frame, true);
-      return;
+    cell.frame = frame;  // published to the next turn by suspend()'s release and the waker's schedule
+    if (state::suspend(cell) == suspend_result::parked) return ran::suspended;  // not ours any more
+    // The event came first: we still own the actor.
+    if (state::resume(cell) == resume_result::cancel) {
+      cancel(cell, frame);
+      return ran::done;
     }
   }
 }
 
-void resume_suspended(detail::cell_base& cell) noexcept {
+ran resume_suspended(detail::cell_base& cell) noexcept {
   auto* frame = cell.frame;
-  // acq_rel: acquire pairs with wake()'s release (the awaited value, the
-  // frame pointer); release orders our later writes for the next waker.
-  auto old = cell.lifecycle_word.fetch_and(~(lifecycle::suspended | lifecycle::woken), std::memory_order_acq_rel);
-  if (old & lifecycle::stop_requested) {
-    cell.frame = nullptr;
-    frame->complete(frame, true);  // stop(): the frame goes, its reply gets actor_stopped
-    return;
+  if (state::resume(cell) == resume_result::cancel) {
+    cancel(cell, frame);
+    return ran::done;
   }
-  step(&cell, frame);
+  return step(cell, frame);
 }
 
 void destroy_suspended(detail::cell_base& cell) noexcept {
-  if (auto* frame = cell.frame) {
-    cell.frame = nullptr;
-    frame->complete(frame, true);
-  }
+  if (auto* frame = cell.frame) cancel(cell, frame);
 }
 
 }  // namespace courier::internal
 
 namespace courier::detail {
 
-void run_frame(cell_base* cell, frame_base* frame) noexcept { internal::step(cell, frame); }
+ran run_frame(cell_base* cell, frame_base* frame) noexcept { return internal::step(*cell, frame); }
 
 void wake(cell_base* cell) noexcept {
-  // acq_rel: release publishes the awaited value (written before) to the
-  // resuming turn; acquire pairs with the turn's fetch_or(suspended), so we
-  // see cell->frame set before we schedule.
-  auto old = cell->lifecycle_word.fetch_or(lifecycle::woken, std::memory_order_acq_rel);
-  if ((old & lifecycle::suspended) && !(old & lifecycle::woken))
-    internal::system_of(*cell).scheduler().schedule(cell);  // the suspension owned the actor: we hand it to a worker
+  // The suspension owned the actor: we hand it to a worker.
+  if (internal::state::wake(*cell)) internal::system_of(*cell).scheduler().schedule(cell);
 }
 
 }  // namespace courier::detail

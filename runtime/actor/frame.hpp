@@ -6,16 +6,13 @@
 
 namespace courier::internal {
 
-/// Runs a frame until it finishes or suspends (cell.frame is then set).
-void step(detail::cell_base* cell, detail::frame_base* frame) noexcept;
-
-/// True once (then false) if the calling worker's current turn ended in a
-/// suspension: from that moment the cell belongs to the suspension.
-bool take_turn_suspended() noexcept;
+/// Runs a frame until it finishes or suspends (cell.frame is then set and the
+/// result is ran::suspended: the cell belongs to the suspension).
+[[nodiscard]] detail::ran step(detail::cell_base& cell, detail::frame_base* frame) noexcept;
 
 /// At the start of a turn of a suspended actor (it was woken): resumes its
 /// frame, or destroys it if stop() was requested.
-void resume_suspended(detail::cell_base& cell) noexcept;
+[[nodiscard]] detail::ran resume_suspended(detail::cell_base& cell) noexcept;
 
 /// The actor's last turn: a frame still suspended is destroyed unfinished.
 void destroy_suspended(detail::cell_base& cell) noexcept;

@@ -11,7 +11,94 @@
 namespace courier::internal {
 
 using detail::action;
-namespace lifecycle = detail::lifecycle;
+using detail::ran;
+
+namespace {
+
+enum class batch_end {
+  reached,    // handled everything up to the snapshot
+  budget,     // the batch limit was hit
+  linking,    // the snapshot's producer is still linking its node
+  stop,       // stop() was requested
+  suspended,  // a coroutine handler awaits: the cell belongs to the suspension now
+};
+
+/// Handles messages up to the mailbox head seen at the call (I5), at most
+/// `budget` of them, checking for stop() before each.
+batch_end handle_batch(cell_base& cell, mailbox& box, counter_sink& counters, std::uint32_t& budget) noexcept {
+  auto* last = box.last();  // the snapshot: nothing pushed after it is handled by this batch
+  bool reached = last == cell.tail;
+  for (;;) {
+    if (state::end_requested(cell) & bits::stop_requested) return batch_end::stop;
+    if (reached) return batch_end::reached;
+    if (budget == 0) return batch_end::budget;
+    auto* e = box.pop();
+    if (!e) return batch_end::linking;
+    if (e == last) reached = true;
+    if (e->flags & envelope::holds_slot)
+      cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only; the slot frees before the handler runs
+    auto flags = e->flags;  // read first: once a coroutine handler suspends, `e` may be gone
+    if (flags & envelope::request) {
+      counters.add(&counter_set::replies_completed);  // answered below, or actor_stopped
+      COURIER_PROBE1(reply, &cell);
+    }
+    if (flags & envelope::refused) {
+      (void)e->run(e, &cell, action::destroy);
+      if (flags & envelope::pre_accepted) counters.add(&counter_set::dropped);
+      continue;
+    }
+#if COURIER_METRICS
+    // relaxed: only system::observe() reads it, to tell handlers apart
+    cell.handler_epoch.store(static_cast<std::uint16_t>(cell.handler_epoch.load(std::memory_order_relaxed) + 1),
+                             std::memory_order_relaxed);
+#endif
+    auto outcome = e->run(e, &cell, action::handle);
+    if (flags & envelope::counted) counters.add(&counter_set::handled);
+    if (outcome == ran::suspended) return batch_end::suspended;  // nothing else runs meanwhile
+    --budget;
+  }
+}
+
+enum class turn_step { released, reschedule, finished, drain };
+
+/// After a batch: finish, give the actor up (one CAS), or keep it.
+turn_step end_turn(cell_base& cell, mailbox& box, counter_sink& counters) noexcept {
+  for (;;) {
+    auto requested = state::end_requested(cell);
+    if (requested & bits::stop_requested) {
+      finish(cell, counters);
+      return turn_step::finished;
+    }
+    if (!box.empty()) return turn_step::reschedule;  // more than this turn may take: to the back
+    // Drained after shutdown(), or unreachable: close, and finish once
+    // nothing accepted before the close is left. What was queued in between
+    // is handled by another batch, never by the last turn (where a
+    // coroutine could not suspend).
+    if ((requested & bits::shutdown_requested) || state::unreachable(cell)) {
+      (void)state::close(cell, chaos_hook{});  // the owner closes: it cannot find `idle`
+      if (!box.empty()) return turn_step::drain;
+      finish(cell, counters);
+      return turn_step::finished;
+    }
+    COURIER_CHAOS_POINT("turn: before the release CAS");
+    switch (state::release(cell)) {
+      case release_result::released:
+        return turn_step::released;  // not ours any more: do not touch the cell
+      case release_result::unreachable:
+        // The last address went while we ran. Unless this turn took its own
+        // address again (ctx.self()), the next round finishes.
+        if (!state::unreachable(cell)) state::clear_unreachable(cell);
+        continue;
+      case release_result::busy:
+        break;
+    }
+    // A push raced in (next turn), or close() set `closed` (now).
+    if (state::end_requested(cell)) continue;
+    return turn_step::reschedule;
+  }
+}
+
+}  // namespace
 
 turn_end run_turn(cell_base& cell, worker& w) {
   counter_sink counters(w.counters());
@@ -20,90 +107,37 @@ turn_end run_turn(cell_base& cell, worker& w) {
     cell.started = true;
     cell.ops->start(&cell);
   }
-  if (cell.frame) {  // a suspended coroutine handler was woken
-    resume_suspended(cell);
-    // Suspended again: the actor now belongs to that suspension, and a
-    // wake() may already run it on another worker. Do not touch the cell.
-    if (take_turn_suspended()) return turn_end::suspended;
-  }
-  auto* last = box.last();  // the snapshot: this turn handles nothing pushed after it
-  bool reached = last == cell.tail;
+  // A suspended coroutine handler was woken: it goes first.
+  if (cell.frame && resume_suspended(cell) == ran::suspended) return turn_end::suspended;
   auto budget = w.owner().batch();
   for (;;) {
-    // acquire: pairs with the release fetch_or in detail::stop() / shutdown()
-    auto life = cell.lifecycle_word.load(std::memory_order_acquire);
-    if (life & lifecycle::stop_requested) {
-      finish(cell, counters);
-      return turn_end::finished;
-    }
-    if (!reached && budget != 0) {
-      auto* e = box.pop();
-      if (!e) return turn_end::reschedule;  // its producer is still linking the snapshot's node
-      if (e == last) reached = true;
-      if (e->flags & envelope::holds_slot)
-        cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only; the slot frees before the handler runs
-      auto flags = e->flags;  // read first: once a coroutine handler suspends, `e` may be gone
-      if (flags & envelope::request) {
-        counters.add(&counter_set::replies_completed);  // answered below, or actor_stopped
-        COURIER_PROBE1(reply, &cell);
-      }
-      if (flags & envelope::refused) {
-        e->run(e, &cell, action::destroy);
-        if (flags & envelope::pre_accepted) counters.add(&counter_set::dropped);
-        continue;
-      }
-#if COURIER_METRICS
-      // relaxed: only system::observe() reads it, to tell handlers apart
-      cell.handler_epoch.store(static_cast<std::uint16_t>(cell.handler_epoch.load(std::memory_order_relaxed) + 1),
-                               std::memory_order_relaxed);
-#endif
-      e->run(e, &cell, action::handle);
-      if (flags & envelope::counted) counters.add(&counter_set::handled);
-      // A coroutine handler awaits: nothing else runs meanwhile, and the
-      // actor belongs to the suspension now (see above).
-      if (take_turn_suspended()) return turn_end::suspended;
-      --budget;
-      continue;
-    }
-    if (!box.empty()) {  // more than this turn may take: to the back
-      if (budget == 0) COURIER_METRIC(counters, batch_limit_hits);
-      return turn_end::reschedule;
-    }
-    // Drained after shutdown(), or unreachable (acquire: pairs with the last
-    // dropper's decrement, published to us by the flag on the head word; see
-    // mailbox::flag_or_claim): close, and finish once nothing accepted before
-    // the close is left. What was queued in between is handled by this loop,
-    // never by the last turn (where a coroutine could not suspend).
-    if ((life & lifecycle::shutdown_requested) || cell.strong.load(std::memory_order_acquire) == 0) {
-      box.close();  // the owner closes: it cannot find `idle`
-      if (!box.empty()) {
-        last = box.last();
-        reached = false;
-        continue;
-      }
-      finish(cell, counters);
-      return turn_end::finished;
-    }
-    COURIER_CHAOS_POINT("turn: before the release CAS");
-    // One CAS; once it succeeds the cell is not ours to read any more.
-    switch (box.try_release()) {
-      case mailbox::release_result::released:
-        return turn_end::released;
-      case mailbox::release_result::unreachable:
-        // The last address went while we ran: the count reads 0 now (unless
-        // this turn took its own address again, ctx.self()).
-        if (cell.strong.load(std::memory_order_acquire) != 0) box.clear_unreachable();  // acquire: as above
-        continue;
-      case mailbox::release_result::busy:
+    switch (handle_batch(cell, box, counters, budget)) {
+      case batch_end::stop:
+        finish(cell, counters);
+        return turn_end::finished;
+      case batch_end::suspended:
+        return turn_end::suspended;
+      case batch_end::linking:
+        return turn_end::reschedule;
+      case batch_end::budget:
+        if (!box.empty()) {
+          COURIER_METRIC(counters, batch_limit_hits);
+          return turn_end::reschedule;
+        }
+        break;
+      case batch_end::reached:
         break;
     }
-    // A push raced in, or close() set `closed`: a close is handled now, a
-    // new message in the next turn.
-    // acquire: pairs with the release fetch_or in detail::stop() / shutdown()
-    if (cell.lifecycle_word.load(std::memory_order_acquire) &
-        (lifecycle::stop_requested | lifecycle::shutdown_requested))
-      continue;
-    return turn_end::reschedule;
+    switch (end_turn(cell, box, counters)) {
+      case turn_step::released:
+        return turn_end::released;
+      case turn_step::reschedule:
+        return turn_end::reschedule;
+      case turn_step::finished:
+        return turn_end::finished;
+      case turn_step::drain:
+        continue;  // the messages queued before the close, with what is left of the budget
+    }
   }
 }
 

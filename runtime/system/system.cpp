@@ -10,6 +10,7 @@
 #include <courier/detail/futex.hpp>
 
 #include "runtime/actor/lifecycle.hpp"
+#include "runtime/mailbox/mailbox.hpp"
 
 namespace courier::internal {
 
@@ -183,7 +184,7 @@ std::vector<courier::inside_actor> system::observe(std::chrono::nanoseconds at_l
   std::vector<const detail::cell_base*> fresh;
   registry_.for_each([&](detail::cell_base* cell) {
     // acquire: pairs with the suspending turn's acq_rel fetch_or
-    bool suspended = (cell->lifecycle_word.load(std::memory_order_acquire) & detail::lifecycle::suspended) != 0;
+    bool suspended = state::is_suspended(*cell);
     bool inside = suspended;
     for (auto* r : running) inside |= r == cell;
     if (!inside) return;

@@ -56,12 +56,12 @@ struct awaited_request final : envelope, completion<reply_type_t<A, M>> {
 
   static void destroy_message(envelope* e) noexcept { static_cast<awaited_request*>(e)->message.~M(); }
 
-  static void run_fn(envelope* e, cell_base* base, action what) noexcept {
+  static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
     auto* self = static_cast<awaited_request*>(e);
-    if (what == action::release)
-      drop_reference(self);
-    else
-      run_request<A, M>(base, e, self->message, self, what, &destroy_message, self->stamp);
+    if (what != action::release)
+      return run_request<A, M>(base, e, self->message, self, what, &destroy_message, self->stamp);
+    drop_reference(self);
+    return ran::done;
   }
 
   static void deliver_fn(completion<R>* base, result<R>&& v) noexcept {

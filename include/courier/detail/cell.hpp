@@ -1,10 +1,10 @@
 #pragma once
 // The actor cell: mailbox, counts and lifecycle of one actor, followed in
 // memory by the actor object itself (cell<A>). Public only because the
-// templates of address<A> and context<A> must see it; the protocols that
-// operate on these fields live in runtime/ (mailbox/mailbox.hpp,
-// actor/cell.cpp, actor/turn.cpp), which is where their memory orders are
-// explained.
+// templates of address<A> and context<A> must see it. Every transition of
+// the head word, the lifecycle word and the two counts is a function of
+// runtime/actor/state.hpp, which has the state table and explains each
+// memory order; the public templates only copy an address (below).
 
 #include <atomic>
 #include <chrono>
@@ -26,28 +26,6 @@ struct cell_ops {
   std::string_view type_name;
 };
 
-/// Lifecycle bits (cell_base::lifecycle_word).
-///
-///   running --stop()--------> stop_requested  (drop the queue after the current message)
-///   running --shutdown()----> shutdown_requested (drain, then stop)
-///   *       --last turn-----> done (on_stop ran, object destroyed; joiners woken)
-///   joiners: someone waits in join(); the finisher must wake the futex.
-///
-/// A coroutine handler's suspension (runtime/actor/frame.cpp):
-///   running   --handler suspends, turn ends--> suspended (owned by the suspension:
-///                                              not idle, so pushes do not schedule)
-///   suspended --wake(): awaited event or stop()--> suspended | woken: the waker schedules
-///   running   --wake() before the turn noticed--> woken: the turn resumes at once
-///   the resuming turn clears both bits.
-namespace lifecycle {
-inline constexpr std::uint32_t stop_requested = 1;
-inline constexpr std::uint32_t shutdown_requested = 2;
-inline constexpr std::uint32_t done = 4;
-inline constexpr std::uint32_t joiners = 8;
-inline constexpr std::uint32_t suspended = 16;
-inline constexpr std::uint32_t woken = 32;
-}  // namespace lifecycle
-
 struct frame_base;
 
 inline constexpr std::uint32_t unbounded_counted = UINT32_MAX;
@@ -58,20 +36,21 @@ struct cell_base {
   cell_base& operator=(const cell_base&) = delete;
 
   // -- mailbox (runtime/mailbox/mailbox.hpp) ---------------------------------
-  /// Producers' end: the last pushed node, with the idle and closed bits.
+  /// Producers' end: the last pushed node, with the scheduling bits (state.hpp).
   std::atomic<std::uintptr_t> head{0};
   /// Consumer's end: the last consumed node (the dummy). Owner only.
   mailbox_node* tail = nullptr;
   /// The first dummy, embedded so an actor that never got a message costs no envelope.
   mailbox_node stub;
 
-  // -- counts (runtime/actor/cell.cpp) ----------------------------------------
+  // -- counts (runtime/actor/state.hpp) ------------------------------------------
   /// Addresses to this actor. None left and an empty mailbox: it stops.
   std::atomic<std::uint32_t> strong{1};
   /// Owners of the memory: one for "strong > 0", one for "not yet done".
   std::atomic<std::uint32_t> weak{2};
 
   // -- lifecycle ---------------------------------------------------------------
+  /// stop / shutdown requested, done, joiners, suspended, woken (state.hpp).
   std::atomic<std::uint32_t> lifecycle_word{0};
   /// 0 = unbounded; unbounded_counted for a measured actor type's unbounded
   /// mailbox (counted in `queued` like a bounded one: type_metrics.hpp).

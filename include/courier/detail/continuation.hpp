@@ -48,8 +48,8 @@ struct continuation final : envelope, completion<R> {
     self->refs.retain();  // the mailbox's reference; its push publishes the value
     auto outcome = deliver(self->asker, self, true);
     if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
-      self->run_fn(self, self->asker, action::destroy);
-      self->run_fn(self, self->asker, action::release);
+      (void)self->run_fn(self, self->asker, action::destroy);
+      (void)self->run_fn(self, self->asker, action::release);
     }
   }
 
@@ -58,7 +58,7 @@ struct continuation final : envelope, completion<R> {
     if (self->refs.release()) detail::destroy(self);
   }
 
-  static void run_fn(envelope* e, cell_base* base, action what) noexcept {
+  static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
     auto* self = static_cast<continuation*>(e);
     switch (what) {
       case action::handle:
@@ -76,6 +76,7 @@ struct continuation final : envelope, completion<R> {
       case action::refuse:
         break;  // the asker is closing: the continuation is destroyed with its mailbox
     }
+    return ran::done;
   }
 
   cell_base* asker;

@@ -29,8 +29,14 @@ enum class action : std::uint8_t {
             // dispose of the node); the message stays, for the later `destroy`
 };
 
+/// What `handle` did to the turn. A coroutine handler that suspends returns
+/// `suspended`: from then on its actor belongs to the suspension (which a
+/// wake() may already run on another worker), so the turn ends at once and
+/// never touches the cell again. Every other action returns `done`.
+enum class ran : std::uint8_t { done, suspended };
+
 struct envelope : mailbox_node {
-  using thunk = void (*)(envelope*, cell_base*, action) noexcept;
+  using thunk = ran (*)(envelope*, cell_base*, action) noexcept;
 
   // Flag bits, written by the sender before the push (and `refused` by the
   // pusher before it links the node); read by the consumer after it acquired

@@ -6,6 +6,8 @@
 
 #include <courier/detail/cell.hpp>
 
+#include <courier/detail/envelope.hpp>
+
 namespace courier::detail {
 
 struct frame_base {
@@ -15,9 +17,10 @@ struct frame_base {
   void (*complete)(frame_base*, bool stopped) noexcept = nullptr;
 };
 
-/// Starts a coroutine handler inside its actor's turn. If it suspends, the
-/// cell keeps it (cell_base::frame) and the turn must end without releasing.
-void run_frame(cell_base* cell, frame_base* frame) noexcept;
+/// Starts a coroutine handler inside its actor's turn. If it suspends
+/// (ran::suspended), the cell keeps it (cell_base::frame) and the turn must
+/// end at once without touching the cell.
+[[nodiscard]] ran run_frame(cell_base* cell, frame_base* frame) noexcept;
 
 /// The event a suspended handler awaits has happened (or stop() wants the
 /// frame gone): schedules the actor if it is suspended. Any thread.

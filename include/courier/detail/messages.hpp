@@ -82,7 +82,7 @@ result<R> call_for_reply(A& actor, M&& message, context<A>& ctx) noexcept {
 /// over the reply and the message, which lives in the envelope until the
 /// frame completes (the envelope stays as the mailbox's dummy meanwhile).
 template <class A, class M, class Task>
-void start_task(cell_base* base, envelope* e, M& message, completion<typename Task::value_type>* reply,
+[[nodiscard]] ran start_task(cell_base* base, envelope* e, M& message, completion<typename Task::value_type>* reply,
                 void (*destroy_message)(envelope*) noexcept) noexcept {
   auto* c = access::cell_of<A>(base);
   try {
@@ -93,8 +93,9 @@ void start_task(cell_base* base, envelope* e, M& message, completion<typename Ta
     p.message_type = type_name<M>();
     p.message = e;
     p.destroy_message = destroy_message;
-    run_frame(base, &p);
+    auto outcome = run_frame(base, &p);
     t.release();
+    return outcome;
   } catch (...) {  // only the frame's allocation can throw here
     if (reply) {
       reply->try_complete(current_exception_error(), base->sys);
@@ -103,6 +104,7 @@ void start_task(cell_base* base, envelope* e, M& message, completion<typename Ta
       report_failure(base, type_name<M>(), current_exception_text());
     }
     destroy_message(e);
+    return ran::done;
   }
 }
 
@@ -117,7 +119,7 @@ struct message_envelope final : envelope {
 
   static void destroy_message(envelope* e) noexcept { static_cast<message_envelope*>(e)->message.~M(); }
 
-  static void run_fn(envelope* e, cell_base* base, action what) noexcept {
+  static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
     auto* self = static_cast<message_envelope*>(e);
     using returned = typename handler_return<A, M>::type;
     switch (what) {
@@ -125,8 +127,9 @@ struct message_envelope final : envelope {
         auto* c = access::cell_of<A>(base);
         handler_timer<A> timing(c->measure, base, e, self->stamp);
         if constexpr (is_task<returned>::value) {
-          start_task<A, M, returned>(base, e, self->message, nullptr, &destroy_message);
+          auto outcome = start_task<A, M, returned>(base, e, self->message, nullptr, &destroy_message);
           timing.stop();
+          return outcome;
         } else {
           call_reporting(base, &type_name<M>, [&] {
             (void)invoke_handler(c->actor, std::move(self->message), static_cast<context<A>&>(*c));
@@ -145,6 +148,7 @@ struct message_envelope final : envelope {
       case action::refuse:
         break;  // nobody waits for a plain message
     }
+    return ran::done;
   }
 
   [[no_unique_address]] enqueue_stamp<A> stamp;  // per-type metrics, when A opts in
@@ -158,16 +162,16 @@ struct message_envelope final : envelope {
 /// the request's reference on it. Shared by request_envelope and the
 /// awaited request of co_await ctx.ask (awaitables.hpp).
 template <class A, class M>
-void run_request(cell_base* base, envelope* e, M& message, completion<reply_type_t<A, M>>* reply, action what,
+[[nodiscard]] ran run_request(cell_base* base, envelope* e, M& message, completion<reply_type_t<A, M>>* reply, action what,
                  void (*destroy_message)(envelope*) noexcept, const enqueue_stamp<A>& stamp) noexcept {
   using returned = typename handler_return<A, M>::type;
   if (what == action::handle) {
     auto* c = access::cell_of<A>(base);
     handler_timer<A> timing(c->measure, base, e, stamp);
     if constexpr (is_task<returned>::value) {
-      start_task<A, M, returned>(base, e, message, reply, destroy_message);
+      auto outcome = start_task<A, M, returned>(base, e, message, reply, destroy_message);
       timing.stop();
-      return;
+      return outcome;
     } else {
       auto outcome = call_for_reply<A, M, reply_type_t<A, M>>(c->actor, std::move(message),
                                                               static_cast<context<A>&>(*c));
@@ -177,12 +181,13 @@ void run_request(cell_base* base, envelope* e, M& message, completion<reply_type
     }
   } else if (what == action::refuse) {  // refused by a closed mailbox: the sender learns now
     reply->try_complete(stopped_error(), base ? base->sys : nullptr);
-    return;  // the message and the request's reference stay for `destroy`
+    return ran::done;  // the message and the request's reference stay for `destroy`
   } else {  // destroy
     message.~M();
     reply->try_complete(stopped_error(), base ? base->sys : nullptr);
   }
   reply->release();
+  return ran::done;
 }
 
 /// A request: the handler's outcome completes `reply` (exactly once, also
@@ -198,12 +203,12 @@ struct request_envelope final : envelope {
 
   static void destroy_message(envelope* e) noexcept { static_cast<request_envelope*>(e)->message.~M(); }
 
-  static void run_fn(envelope* e, cell_base* base, action what) noexcept {
+  static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
     auto* self = static_cast<request_envelope*>(e);
-    if (what == action::release)
-      detail::destroy(self);
-    else
-      run_request<A, M>(base, e, self->message, self->reply, what, &destroy_message, self->stamp);
+    if (what != action::release)
+      return run_request<A, M>(base, e, self->message, self->reply, what, &destroy_message, self->stamp);
+    detail::destroy(self);
+    return ran::done;
   }
 
   completion<reply_type>* reply;
