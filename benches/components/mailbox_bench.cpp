@@ -25,7 +25,8 @@ struct node : envelope {
 
 // Push one, pop one: the uncontended cost of a message through the mailbox.
 void BM_mailbox_push_pop_courier(benchmark::State& state) {
-  cell_base cell;
+  cell_base base;
+  auto& cell = *::new (static_cast<void*>(base.runtime_block)) courier::internal::cell_core();
   mailbox::init(cell);
   mailbox box(cell);
   std::vector<node> nodes(2);
@@ -60,7 +61,8 @@ void BM_mailbox_push_pop_moodycamel(benchmark::State& state) {
 BENCHMARK(BM_mailbox_push_pop_moodycamel);
 
 // Contended: every thread pushes; thread 0 is the single consumer.
-cell_base shared_cell;
+cell_base shared_base;
+auto& shared_cell = *::new (static_cast<void*>(shared_base.runtime_block)) courier::internal::cell_core();
 std::vector<node> shared_nodes(1 << 20);
 std::atomic<std::size_t> next_node{0};
 

@@ -133,7 +133,7 @@ class address {
   explicit operator bool() const noexcept { return cell_ != nullptr; }
   /// The actor's id: unique within its runtime, never 0, kept after the
   /// actor stopped; 0 for an empty address.
-  actor_id id() const noexcept { return cell_ ? cell_->id : 0; }
+  actor_id id() const noexcept { return cell_ ? detail::id_of(cell_) : 0; }
   friend bool operator==(const address& x, const address& y) noexcept { return x.cell_ == y.cell_; }
 
   std::size_t hash() const noexcept { return std::hash<const void*>{}(cell_); }

@@ -24,6 +24,8 @@ struct stats;
 
 }  // namespace courier
 
+// The runtime's internals: opaque to users, only ever held by pointer (a
+// runtime's state, and the runtime an actor belongs to).
 namespace courier::internal {
 class system;
 }

@@ -26,7 +26,7 @@ namespace {
 /// Consumes one envelope of an actor that will not handle it any more.
 void consume_unhandled(cell_base& cell, envelope* e, counter_sink& counters) noexcept {
   if (e->flags & envelope::holds_slot)
-    cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only
+    core_of(cell).queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only
   auto flags = e->flags;
   bool refused = (flags & envelope::refused) && !(flags & envelope::pre_accepted);
   (void)e->run(e, &cell, action::destroy);
@@ -38,16 +38,17 @@ void consume_unhandled(cell_base& cell, envelope* e, counter_sink& counters) noe
   }
 }
 
-void wake_joiners(cell_base& cell) noexcept {
-  if (state::mark_done(cell)) detail::futex_wake_all(cell.lifecycle_word);
+void wake_joiners(cell_core& core) noexcept {
+  if (state::mark_done(core)) detail::futex_wake_all(core.lifecycle_word);
 }
 
 }  // namespace
 
 void finish(cell_base& cell, counter_sink counters) noexcept {
-  mailbox box(cell);
+  auto& core = core_of(cell);
+  mailbox box(core);
   destroy_suspended(cell);  // a frame still suspended (stop() only) goes first
-  (void)state::close(cell, chaos_hook{});  // the owner closes: it cannot find `idle`, so nothing to schedule
+  (void)state::close(core, chaos_hook{});  // the owner closes: it cannot find `idle`, so nothing to schedule
   // Only stop() leaves accepted messages here (shutdown and auto-stop drain
   // in the turn, run_turn()); the rest are refused pushes, or pushes that
   // slipped in while the mailbox closed: dropped and counted.
@@ -65,33 +66,42 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   auto& sys = system_of(cell);
   counters.add_seq_cst(&counter_set::stopped);  // seq_cst: before actor_finished()'s load
   sys.registry().remove(&cell);
-  wake_joiners(cell);
+  wake_joiners(core);
   settle(cell, counters);
   // Addresses remain: the memory outlives this turn and needs the system for
   // late drops and its own release.
-  if (state::memory_outlives_turn(cell)) {
+  if (state::memory_outlives_turn(core)) {
     sys.retain();
-    cell.holds_system = true;  // published to the freeing thread by release_cell()'s acq_rel
+    core.holds_system = true;  // published to the freeing thread by release_cell()'s acq_rel
   }
   sys.actor_finished();  // after this, `sys` may be gone unless we hold a reference
   release_cell(&cell);   // the "not yet done" reference
 }
 
 void settle(cell_base& cell, counter_sink counters) noexcept {
-  mailbox box(cell);
+  auto& core = core_of(cell);
+  mailbox box(core);
   for (;;) {
     while (auto* e = box.pop()) consume_unhandled(cell, e, counters);
-    if (state::final_release(cell)) return;
+    if (state::final_release(core)) return;
     std::this_thread::yield();  // a refused push is linking its node or restoring `closed`
   }
 }
 
-void release_cell(cell_base* cell) noexcept {
-  if (!state::release_memory(*cell)) return;
-  mailbox(*cell).release_dummy();
-  if (cell->name) detail::destroy(cell->name);
-  auto* sys = cell->holds_system ? cell->sys : nullptr;
+/// The memory of a cell that never ran, or whose last owner let go.
+void free_cell(cell_base* cell) noexcept {
+  auto& core = core_of(*cell);
+  mailbox(core).release_dummy();
+  if (core.name) detail::destroy(core.name);
+  core.~cell_core();
   cell->ops->free(cell);
+}
+
+void release_cell(cell_base* cell) noexcept {
+  auto& core = core_of(*cell);
+  if (!state::release_memory(core)) return;
+  auto* sys = core.holds_system ? cell->sys : nullptr;
+  free_cell(cell);
   if (sys) sys->release();
 }
 
@@ -99,6 +109,7 @@ void release_cell(cell_base* cell) noexcept {
 
 namespace courier::detail {
 
+using internal::core_of;
 using internal::mailbox;
 using internal::push_result;
 using internal::state;
@@ -118,17 +129,18 @@ void count_delivery(cell_base* cell, std::uint32_t flags, bool accepted) noexcep
 }  // namespace
 
 delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back back) noexcept {
-  if (cell->capacity != 0 && !bypass_capacity) {
+  auto& core = core_of(*cell);
+  if (core.capacity != 0 && !bypass_capacity) {
     // relaxed: the count bounds the queue and publishes nothing (the push does)
-    if (cell->queued.fetch_add(1, std::memory_order_relaxed) >= cell->capacity) {
-      cell->queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
+    if (core.queued.fetch_add(1, std::memory_order_relaxed) >= core.capacity) {
+      core.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
       back(e);
       return delivery::rejected_full;
     }
     e->flags |= envelope::holds_slot;
   }
   auto flags = e->flags;  // once pushed, `e` belongs to the consumer
-  switch (mailbox(*cell).push(e, back)) {
+  switch (mailbox(core).push(e, back)) {
     case push_result::accepted:
       COURIER_PROBE2(send, cell, 1);
       count_delivery(cell, flags, true);
@@ -142,7 +154,7 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back b
     case push_result::rejected:
       back(e);
       if (e->flags & envelope::holds_slot) {
-        cell->queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
+        core.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
         e->flags &= ~envelope::holds_slot;
       }
       return delivery::rejected_closed;
@@ -178,10 +190,10 @@ void run_delivery_job(void* target, void* message, bool fired) noexcept {
   release_address(cell);
 }
 
-void revive_address(cell_base* cell) noexcept { state::revive_address(*cell); }
+void revive_address(cell_base* cell) noexcept { state::revive_address(core_of(*cell)); }
 
 void release_address(cell_base* cell) noexcept {
-  switch (state::drop_address(*cell, internal::chaos_hook{})) {
+  switch (state::drop_address(core_of(*cell), internal::chaos_hook{})) {
     case internal::drop_result::kept:
       return;
     case internal::drop_result::claimed:  // idle: it must run to notice it is unreachable
@@ -197,7 +209,8 @@ void release_address(cell_base* cell) noexcept {
 namespace {
 
 void request_end(cell_base* cell, std::uint32_t request) noexcept {
-  if (state::request_end(*cell, request, internal::chaos_hook{})) internal::system_of(*cell).scheduler().schedule(cell);
+  if (state::request_end(core_of(*cell), request, internal::chaos_hook{}))
+    internal::system_of(*cell).scheduler().schedule(cell);
 }
 
 }  // namespace
@@ -209,12 +222,12 @@ void stop(cell_base* cell) noexcept {
 
 void shutdown(cell_base* cell) noexcept { request_end(cell, internal::bits::shutdown_requested); }
 
-bool done(const cell_base* cell) noexcept { return state::done(*cell); }
+bool done(const cell_base* cell) noexcept { return state::done(core_of(*cell)); }
 
 bool join(cell_base* cell, bool timed, std::chrono::steady_clock::time_point until) noexcept {
   for (;;) {
     std::uint32_t word = 0;
-    switch (state::announce_joiner(*cell, word)) {
+    switch (state::announce_joiner(core_of(*cell), word)) {
       case state::join_step::done:
         return true;
       case state::join_step::retry:
@@ -223,21 +236,37 @@ bool join(cell_base* cell, bool timed, std::chrono::steady_clock::time_point unt
         break;
     }
     if (timed && std::chrono::steady_clock::now() >= until) return false;
-    futex_wait(cell->lifecycle_word, word, timed, until);
+    futex_wait(core_of(*cell).lifecycle_word, word, timed, until);
   }
 }
 
 std::string_view name_of(const cell_base* cell) noexcept {
-  return cell->name ? std::string_view(*cell->name) : cell->ops->type_name;
+  auto* name = core_of(*cell).name;
+  return name ? std::string_view(*name) : cell->ops->type_name;
+}
+
+void prepare(cell_base* cell, internal::system* sys, const cell_ops* ops, std::uint32_t capacity,
+             std::string_view name) {
+  cell->sys = sys;
+  cell->ops = ops;
+  auto* core = ::new (static_cast<void*>(cell->runtime_block)) internal::cell_core();
+  core->capacity = capacity;
+  mailbox::init(*core);
+  if (!name.empty()) core->name = make<std::string>(name);  // may throw: nothing to undo (the block is trivially destructible)
+}
+
+std::uint64_t id_of(const cell_base* cell) noexcept { return core_of(*cell).id; }
+
+std::uint32_t queued_of(const cell_base* cell) noexcept {
+  return core_of(*cell).queued.load(std::memory_order_relaxed);  // relaxed: a statistic
 }
 
 void report_failure(cell_base* cell, std::string_view message_type, std::string_view what) noexcept {
   internal::system_of(*cell).report(name_of(cell), message_type, what);
 }
 
-bool start(internal::system* sys, cell_base* cell) noexcept {
-  cell->sys = sys;
-  mailbox::init(*cell);
+bool start(cell_base* cell) noexcept {
+  auto* sys = cell->sys;
   // Counted under the registry lock: runtime shutdown, which closes the
   // registry, then sees every actor that got in.
   if (!sys->registry().add(cell, [&] { internal::counters_here(*sys).add(&internal::counter_set::spawned); }))
@@ -246,9 +275,6 @@ bool start(internal::system* sys, cell_base* cell) noexcept {
   return true;
 }
 
-void abandon(cell_base* cell) noexcept {
-  if (cell->name) detail::destroy(cell->name);
-  cell->ops->free(cell);
-}
+void abandon(cell_base* cell) noexcept { internal::free_cell(cell); }
 
 }  // namespace courier::detail

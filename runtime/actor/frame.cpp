@@ -17,7 +17,7 @@ using detail::ran;
 
 namespace {
 
-void cancel(detail::cell_base& cell, detail::frame_base* frame) noexcept {
+void cancel(cell_core& cell, detail::frame_base* frame) noexcept {
   cell.frame = nullptr;
   frame->complete(frame, true);  // stop(): the frame goes, its reply gets actor_stopped
 }
@@ -26,7 +26,8 @@ void cancel(detail::cell_base& cell, detail::frame_base* frame) noexcept {
 
 /// Resumes `frame` until it finishes or really suspends. A wake that came
 /// before the turn noticed the suspension resumes it at once.
-ran step(detail::cell_base& cell, detail::frame_base* frame) noexcept {
+ran step(detail::cell_base& base, detail::frame_base* frame) noexcept {
+  auto& cell = core_of(base);
   for (;;) {
     frame->handle.resume();
     if (frame->handle.done()) {
@@ -44,16 +45,18 @@ ran step(detail::cell_base& cell, detail::frame_base* frame) noexcept {
   }
 }
 
-ran resume_suspended(detail::cell_base& cell) noexcept {
+ran resume_suspended(detail::cell_base& base) noexcept {
+  auto& cell = core_of(base);
   auto* frame = cell.frame;
   if (state::resume(cell) == resume_result::cancel) {
     cancel(cell, frame);
     return ran::done;
   }
-  return step(cell, frame);
+  return step(base, frame);
 }
 
-void destroy_suspended(detail::cell_base& cell) noexcept {
+void destroy_suspended(detail::cell_base& base) noexcept {
+  auto& cell = core_of(base);
   if (auto* frame = cell.frame) cancel(cell, frame);
 }
 
@@ -65,7 +68,7 @@ ran run_frame(cell_base* cell, frame_base* frame) noexcept { return internal::st
 
 void wake(cell_base* cell) noexcept {
   // The suspension owned the actor: we hand it to a worker.
-  if (internal::state::wake(*cell)) internal::system_of(*cell).scheduler().schedule(cell);
+  if (internal::state::wake(internal::core_of(*cell))) internal::system_of(*cell).scheduler().schedule(cell);
 }
 
 }  // namespace courier::detail

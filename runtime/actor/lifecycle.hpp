@@ -27,4 +27,7 @@ void settle(detail::cell_base& cell, counter_sink counters) noexcept;
 /// One owner of the cell's memory is gone; the last frees it.
 void release_cell(detail::cell_base* cell) noexcept;
 
+/// Frees a cell's memory (its runtime block, then the cell itself).
+void free_cell(detail::cell_base* cell) noexcept;
+
 }  // namespace courier::internal

@@ -9,6 +9,8 @@
 
 #include <courier/detail/cell.hpp>
 
+#include "runtime/actor/core.hpp"
+
 #include "runtime/support/cache_line.hpp"
 
 namespace courier::internal {
@@ -25,10 +27,11 @@ class registry {
     auto& s = shard_of(cell);
     std::lock_guard lock(s.mutex);
     if (!s.open) return false;
-    cell->id = ++s.registered * shards_.size() + static_cast<std::uint64_t>(&s - shards_.data());
-    cell->registry_prev = nullptr;
-    cell->registry_next = s.first;
-    if (s.first) s.first->registry_prev = cell;
+    auto& core = core_of(*cell);
+    core.id = ++s.registered * shards_.size() + static_cast<std::uint64_t>(&s - shards_.data());
+    core.registry_prev = nullptr;
+    core.registry_next = s.first;
+    if (s.first) core_of(*s.first).registry_prev = cell;
     s.first = cell;
     on_added();
     return true;
@@ -41,7 +44,7 @@ class registry {
     for (auto& s : shards_) {
       std::lock_guard lock(s.mutex);
       s.open = false;
-      for (auto* c = s.first; c; c = c->registry_next) f(c);
+      for (auto* c = s.first; c; c = core_of(*c).registry_next) f(c);
     }
   }
 
@@ -51,7 +54,7 @@ class registry {
   void for_each(F&& f) {
     for (auto& s : shards_) {
       std::lock_guard lock(s.mutex);
-      for (auto* c = s.first; c; c = c->registry_next) f(c);
+      for (auto* c = s.first; c; c = core_of(*c).registry_next) f(c);
     }
   }
 

@@ -51,9 +51,10 @@
 // lifecycle word the same way: suspend() and wake() are both fetch_or, and
 // exactly one of them sees the other's bit first (docs/architecture.md, I1).
 //
-// Plain C++17 templated on the atomics (`M`) and on the cell (`Cell`), so the
+// Plain C++17 templated on the atomics (`M`) and on the cell (`Cell`: the
+// words as members, the address count through `strong()`), so the
 // Relacy model in tests/relacy/state_model.cpp checks this very code; the
-// runtime uses actor_state<std_atomics, detail::cell_base> (the `state` alias
+// runtime uses actor_state<std_atomics, cell_core> (the `state` alias
 // at the end of this file).
 
 #include <atomic>
@@ -198,7 +199,7 @@ struct actor_state {
   /// True when no address is left (the owner's check before it closes).
   /// acquire: pairs with drop_address()'s acq_rel decrement (published to us
   /// by the flag on the head word, or by the claim that scheduled us).
-  [[nodiscard]] static bool unreachable(const Cell& cell) noexcept { return M::at(cell.strong).load(M::acquire) == 0; }
+  [[nodiscard]] static bool unreachable(const Cell& cell) noexcept { return M::at(cell.strong()).load(M::acquire) == 0; }
 
   /// The last release of a done actor: closed | idle, if the list is empty.
   /// Later pushes are rejected; one that races in finds `idle` and disposes
@@ -256,7 +257,7 @@ struct actor_state {
   /// relaxed: only the owner revives, and it holds the "not yet done"
   /// reference, so the memory is safe; the increments publish nothing.
   static void revive_address(Cell& cell) noexcept {
-    if (M::at(cell.strong).fetch_add(1, M::relaxed) == 0) M::at(cell.weak).fetch_add(1, M::relaxed);
+    if (M::at(cell.strong()).fetch_add(1, M::relaxed) == 0) M::at(cell.weak).fetch_add(1, M::relaxed);
   }
 
   /// An address was dropped. The last one either claims an idle actor (the
@@ -269,7 +270,7 @@ struct actor_state {
   [[nodiscard]] static drop_result drop_address(Cell& cell, Chaos&& chaos) noexcept {
     // acq_rel: release publishes our writes to whoever frees the cell;
     // acquire: the last dropper sees every other holder's writes.
-    if (M::at(cell.strong).fetch_sub(1, M::acq_rel) != 1) return drop_result::kept;
+    if (M::at(cell.strong()).fetch_sub(1, M::acq_rel) != 1) return drop_result::kept;
     auto word = M::at(cell.head).load(M::acquire);  // acquire: validated by the CAS below
     for (;;) {
       if (word & bits::closed) return drop_result::closing;

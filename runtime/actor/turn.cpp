@@ -25,7 +25,7 @@ enum class batch_end {
 
 /// Handles messages up to the mailbox head seen at the call (I5), at most
 /// `budget` of them, checking for stop() before each.
-batch_end handle_batch(cell_base& cell, mailbox& box, counter_sink& counters, std::uint32_t& budget) noexcept {
+batch_end handle_batch(cell_core& cell, mailbox& box, counter_sink& counters, std::uint32_t& budget) noexcept {
   auto* last = box.last();  // the snapshot: nothing pushed after it is handled by this batch
   bool reached = last == cell.tail;
   for (;;) {
@@ -43,7 +43,7 @@ batch_end handle_batch(cell_base& cell, mailbox& box, counter_sink& counters, st
       COURIER_PROBE1(reply, &cell);
     }
     if (flags & envelope::refused) {
-      (void)e->run(e, &cell, action::destroy);
+      (void)e->run(e, &cell.base(), action::destroy);
       if (flags & envelope::pre_accepted) counters.add(&counter_set::dropped);
       continue;
     }
@@ -52,7 +52,7 @@ batch_end handle_batch(cell_base& cell, mailbox& box, counter_sink& counters, st
     cell.handler_epoch.store(static_cast<std::uint16_t>(cell.handler_epoch.load(std::memory_order_relaxed) + 1),
                              std::memory_order_relaxed);
 #endif
-    auto outcome = e->run(e, &cell, action::handle);
+    auto outcome = e->run(e, &cell.base(), action::handle);
     if (flags & envelope::counted) counters.add(&counter_set::handled);
     if (outcome == ran::suspended) return batch_end::suspended;  // nothing else runs meanwhile
     --budget;
@@ -62,11 +62,11 @@ batch_end handle_batch(cell_base& cell, mailbox& box, counter_sink& counters, st
 enum class turn_step { released, reschedule, finished, drain };
 
 /// After a batch: finish, give the actor up (one CAS), or keep it.
-turn_step end_turn(cell_base& cell, mailbox& box, counter_sink& counters) noexcept {
+turn_step end_turn(cell_core& cell, mailbox& box, counter_sink& counters) noexcept {
   for (;;) {
     auto requested = state::end_requested(cell);
     if (requested & bits::stop_requested) {
-      finish(cell, counters);
+      finish(cell.base(), counters);
       return turn_step::finished;
     }
     if (!box.empty()) return turn_step::reschedule;  // more than this turn may take: to the back
@@ -77,7 +77,7 @@ turn_step end_turn(cell_base& cell, mailbox& box, counter_sink& counters) noexce
     if ((requested & bits::shutdown_requested) || state::unreachable(cell)) {
       (void)state::close(cell, chaos_hook{});  // the owner closes: it cannot find `idle`
       if (!box.empty()) return turn_step::drain;
-      finish(cell, counters);
+      finish(cell.base(), counters);
       return turn_step::finished;
     }
     COURIER_CHAOS_POINT("turn: before the release CAS");
@@ -100,20 +100,21 @@ turn_step end_turn(cell_base& cell, mailbox& box, counter_sink& counters) noexce
 
 }  // namespace
 
-turn_end run_turn(cell_base& cell, worker& w) {
+turn_end run_turn(cell_base& base, worker& w) {
   counter_sink counters(w.counters());
+  auto& cell = core_of(base);
   mailbox box(cell);
   if (!cell.started) {
     cell.started = true;
-    cell.ops->start(&cell);
+    base.ops->start(&base);
   }
   // A suspended coroutine handler was woken: it goes first.
-  if (cell.frame && resume_suspended(cell) == ran::suspended) return turn_end::suspended;
+  if (cell.frame && resume_suspended(base) == ran::suspended) return turn_end::suspended;
   auto budget = w.owner().batch();
   for (;;) {
     switch (handle_batch(cell, box, counters, budget)) {
       case batch_end::stop:
-        finish(cell, counters);
+        finish(base, counters);
         return turn_end::finished;
       case batch_end::suspended:
         return turn_end::suspended;

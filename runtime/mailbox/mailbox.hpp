@@ -11,20 +11,19 @@
 #include <atomic>
 #include <cstdint>
 
-#include <courier/detail/cell.hpp>
 #include <courier/detail/envelope.hpp>
 
+#include "runtime/actor/core.hpp"
 #include "runtime/actor/state.hpp"
 #include "runtime/support/chaos.hpp"
 
 namespace courier::internal {
 
-using detail::cell_base;
 using detail::envelope;
 using detail::mailbox_node;
 
 /// The runtime's instance of the state protocol.
-using state = actor_state<std_atomics, cell_base>;
+using state = actor_state<std_atomics, cell_core>;
 
 /// Chaos points of the state transitions (compiled out unless -Dchaos=true).
 struct chaos_hook {
@@ -35,10 +34,10 @@ class mailbox {
  public:
   static_assert(alignof(mailbox_node) > bits::head_mask, "node pointers must leave the state bits free");
 
-  explicit mailbox(cell_base& cell) noexcept : cell_(cell) {}
+  explicit mailbox(cell_core& cell) noexcept : cell_(cell) {}
 
   /// Makes a fresh cell's mailbox: empty, not idle (the spawner schedules the first turn).
-  static void init(cell_base& cell) noexcept {
+  static void init(cell_core& cell) noexcept {
     cell.tail = &cell.stub;
     cell.head.store(reinterpret_cast<std::uintptr_t>(&cell.stub), std::memory_order_relaxed);  // relaxed: the cell is not yet shared
   }
@@ -55,7 +54,7 @@ class mailbox {
         [&](mailbox_node* n) noexcept {
           auto* refused = static_cast<envelope*>(n);
           back(refused);
-          refused->run(refused, &cell_, detail::action::refuse);
+          refused->run(refused, &cell_.base(), detail::action::refuse);
           refused->flags |= envelope::refused;  // plain: published by the link store
         },
         chaos_hook{});
@@ -77,7 +76,7 @@ class mailbox {
     cell_.tail = next;
     if (dummy != &cell_.stub) {
       auto* old = static_cast<envelope*>(dummy);
-      old->run(old, &cell_, detail::action::release);
+      old->run(old, &cell_.base(), detail::action::release);
     }
     return static_cast<envelope*>(next);
   }
@@ -91,13 +90,13 @@ class mailbox {
   void release_dummy() noexcept {
     if (cell_.tail != &cell_.stub) {
       auto* old = static_cast<envelope*>(cell_.tail);
-      old->run(old, &cell_, detail::action::release);
+      old->run(old, &cell_.base(), detail::action::release);
       cell_.tail = &cell_.stub;
     }
   }
 
  private:
-  cell_base& cell_;
+  cell_core& cell_;
 };
 
 }  // namespace courier::internal

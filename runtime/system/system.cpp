@@ -183,24 +183,24 @@ std::vector<courier::inside_actor> system::observe(std::chrono::nanoseconds at_l
   std::unordered_map<const detail::cell_base*, sighting> seen;
   std::vector<const detail::cell_base*> fresh;
   registry_.for_each([&](detail::cell_base* cell) {
-    // acquire: pairs with the suspending turn's acq_rel fetch_or
-    bool suspended = state::is_suspended(*cell);
+    auto& core = core_of(*cell);
+    bool suspended = state::is_suspended(core);
     bool inside = suspended;
     for (auto* r : running) inside |= r == cell;
     if (!inside) return;
-    auto epoch = cell->handler_epoch.load(std::memory_order_relaxed);  // relaxed: which handler, diagnostics only
+    auto epoch = core.handler_epoch.load(std::memory_order_relaxed);  // relaxed: which handler, diagnostics only
     auto previous = sightings_.find(cell);
     if (previous != sightings_.end() && previous->second.epoch == epoch) {
       seen.emplace(cell, previous->second);
       auto inside_for = std::chrono::duration_cast<std::chrono::nanoseconds>(before - previous->second.first_seen);
       if (inside_for < at_least) return;
-      found.push_back({std::string(detail::name_of(cell)), std::string(cell->ops->type_name), cell->id,
+      found.push_back({std::string(detail::name_of(cell)), std::string(cell->ops->type_name), core.id,
                        std::max(inside_for, std::chrono::nanoseconds{0}), suspended});
     } else {
       seen.emplace(cell, sighting{epoch, {}});
       fresh.push_back(cell);
       if (at_least.count() == 0)
-        found.push_back({std::string(detail::name_of(cell)), std::string(cell->ops->type_name), cell->id,
+        found.push_back({std::string(detail::name_of(cell)), std::string(cell->ops->type_name), core.id,
                          std::chrono::nanoseconds{0}, suspended});
     }
   });

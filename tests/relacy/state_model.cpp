@@ -75,8 +75,10 @@ struct model_cell {
   rl::atomic<std::uintptr_t> head;
   node* tail;  // owner only (the model's owner count checks that)
   node stub;
-  rl::atomic<std::uint32_t> strong;
+  rl::atomic<std::uint32_t> strong_count;
   rl::atomic<std::uint32_t> weak;
+  rl::atomic<std::uint32_t>& strong() { return strong_count; }
+  const rl::atomic<std::uint32_t>& strong() const { return strong_count; }
   rl::atomic<std::uint32_t> lifecycle_word;
 };
 
@@ -98,7 +100,7 @@ struct checked_state : state {
 #ifdef COURIER_MODEL_BROKEN_DROP
   template <class Chaos>
   static drop_result drop_address(model_cell& cell, Chaos&&) {  // the bug: a running owner is not told
-    if (cell.strong(RL_INFO).fetch_sub(1, rl::mo_acq_rel) != 1) return drop_result::kept;
+    if (cell.strong_count(RL_INFO).fetch_sub(1, rl::mo_acq_rel) != 1) return drop_result::kept;
     auto word = cell.head(RL_INFO).load(rl::mo_acquire);
     for (;;) {
       if (word & bits::closed) return drop_result::closing;
@@ -145,7 +147,7 @@ struct actor_model {
     cell.stub.next($).store(nullptr, rl::mo_relaxed);
     cell.head($).store(reinterpret_cast<std::uintptr_t>(&cell.stub), rl::mo_relaxed);  // running (owned)
     cell.tail = &cell.stub;
-    cell.strong($).store(strong, rl::mo_relaxed);
+    cell.strong_count($).store(strong, rl::mo_relaxed);
     cell.weak($).store(weak, rl::mo_relaxed);
     cell.lifecycle_word($).store(0, rl::mo_relaxed);
     owners($).store(initial_owners, rl::mo_relaxed);

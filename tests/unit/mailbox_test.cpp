@@ -10,6 +10,7 @@
 #include "tests/support/doctest.hpp"
 
 using namespace courier;
+using courier::internal::cell_core;
 using courier::internal::mailbox;
 using courier::internal::drop_result;
 using courier::internal::push_result;
@@ -42,13 +43,14 @@ struct no_chaos {
 };
 
 /// Drops "the last address" of a test cell (its count is set to 1 first).
-drop_result drop_last(cell_base& cell) {
-  cell.strong.store(1);
+drop_result drop_last(cell_core& cell) {
+  cell.strong().store(1);
   return state::drop_address(cell, no_chaos{});
 }
 
 struct fresh_cell {
-  cell_base cell;
+  cell_base base;
+  cell_core& cell = *::new (static_cast<void*>(base.runtime_block)) cell_core();
   fresh_cell() { mailbox::init(cell); }
   ~fresh_cell() {
     mailbox box(cell);

@@ -1,15 +1,19 @@
 #pragma once
-// The actor cell: mailbox, counts and lifecycle of one actor, followed in
-// memory by the actor object itself (cell<A>). Public only because the
-// templates of address<A> and context<A> must see it. Every transition of
-// the head word, the lifecycle word and the two counts is a function of
-// runtime/actor/state.hpp, which has the state table and explains each
-// memory order; the public templates only copy an address (below).
+// What the public templates see of an actor's cell: the address count (copied
+// inline), the actor type's operations table, the runtime it belongs to, and
+// an opaque block the runtime keeps its own state in (mailbox, lifecycle,
+// registry links: runtime/actor/core.hpp, never visible here). The actor
+// object follows in memory (cell<A>, context.hpp). Every transition of that
+// state is a function of runtime/actor/state.hpp.
+//
+// ABI: the block's size and the three public fields are part of
+// libcourier.so.0's ABI; what the runtime keeps inside the block is not
+// (docs/api.md, "Versions and ABI").
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <string>
 #include <string_view>
 
 #include <courier/detail/envelope.hpp>
@@ -26,61 +30,24 @@ struct cell_ops {
   std::string_view type_name;
 };
 
-struct frame_base;
-
+/// A measured actor type's unbounded mailbox is counted like a bounded one
+/// (type_metrics.hpp): this capacity.
 inline constexpr std::uint32_t unbounded_counted = UINT32_MAX;
+
+/// Bytes the runtime keeps at the start of every cell.
+inline constexpr std::size_t cell_runtime_bytes = 88;
 
 struct cell_base {
   cell_base() noexcept = default;
   cell_base(const cell_base&) = delete;
   cell_base& operator=(const cell_base&) = delete;
 
-  // -- mailbox (runtime/mailbox/mailbox.hpp) ---------------------------------
-  /// Producers' end: the last pushed node, with the scheduling bits (state.hpp).
-  std::atomic<std::uintptr_t> head{0};
-  /// Consumer's end: the last consumed node (the dummy). Owner only.
-  mailbox_node* tail = nullptr;
-  /// The first dummy, embedded so an actor that never got a message costs no envelope.
-  mailbox_node stub;
-
-  // -- counts (runtime/actor/state.hpp) ------------------------------------------
+  /// The runtime's state of this actor; opaque outside libcourier.
+  alignas(8) unsigned char runtime_block[cell_runtime_bytes];
   /// Addresses to this actor. None left and an empty mailbox: it stops.
   std::atomic<std::uint32_t> strong{1};
-  /// Owners of the memory: one for "strong > 0", one for "not yet done".
-  std::atomic<std::uint32_t> weak{2};
-
-  // -- lifecycle ---------------------------------------------------------------
-  /// stop / shutdown requested, done, joiners, suspended, woken (state.hpp).
-  std::atomic<std::uint32_t> lifecycle_word{0};
-  /// 0 = unbounded; unbounded_counted for a measured actor type's unbounded
-  /// mailbox (counted in `queued` like a bounded one: type_metrics.hpp).
-  std::uint32_t capacity = 0;
-  /// Bounded mailboxes only: messages holding a slot.
-  std::atomic<std::uint32_t> queued{0};
-  /// Owner only: on_start has run.
-  bool started = false;
-  /// Set by the last turn when the memory outlives it (addresses remain): the
-  /// cell then holds a reference on its system until it is freed.
-  bool holds_system = false;
-  /// Bumped by the owner each time a handler starts (relaxed: diagnostics
-  /// only). Two snapshots that find the actor inside a handler with the same
-  /// epoch saw the same handler (system::observe, the stuck-actor report).
-  std::atomic<std::uint16_t> handler_epoch{0};
-
-  /// Owner only: the coroutine handler this actor is suspended in, if any.
-  frame_base* frame = nullptr;
-
-  // -- identity ------------------------------------------------------------------
   const cell_ops* ops = nullptr;
   internal::system* sys = nullptr;
-  /// The spawn_options name, or null for the type name.
-  std::string* name = nullptr;
-  /// Registry links (runtime/actor/registry.cpp), guarded by the registry.
-  cell_base* registry_prev = nullptr;
-  cell_base* registry_next = nullptr;
-  /// Unique within the runtime and never 0, assigned at registration, before
-  /// the first address is handed out (address::id(), diagnostics).
-  std::uint64_t id = 0;
 };
 
 /// Outcome of handing an envelope to a mailbox.
@@ -116,6 +83,15 @@ bool done(const cell_base* cell) noexcept;
 /// Blocks until done, or until `until` when `timed`; returns done.
 bool join(cell_base* cell, bool timed, std::chrono::steady_clock::time_point until) noexcept;
 
+/// Prepares a freshly allocated cell (before its actor is constructed): the
+/// runtime's block, the operations table, the mailbox capacity and name.
+void prepare(cell_base* cell, internal::system* sys, const cell_ops* ops, std::uint32_t capacity,
+             std::string_view name);
+/// address::id(): unique within the runtime, never 0.
+std::uint64_t id_of(const cell_base* cell) noexcept;
+/// Messages holding a bounded (or counted) mailbox's slots.
+std::uint32_t queued_of(const cell_base* cell) noexcept;
+
 /// Name for diagnostics: the spawn_options name or the type name.
 std::string_view name_of(const cell_base* cell) noexcept;
 /// Reports a handler failure of a plain send through the error hook.
@@ -123,7 +99,7 @@ void report_failure(cell_base* cell, std::string_view message_type, std::string_
 
 /// Registers and schedules a freshly constructed cell; false when the runtime
 /// no longer accepts actors (the caller destroys the cell).
-bool start(internal::system* sys, cell_base* cell) noexcept;
+bool start(cell_base* cell) noexcept;
 /// Frees a cell that start() refused.
 void abandon(cell_base* cell) noexcept;
 

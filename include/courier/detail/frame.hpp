@@ -18,7 +18,7 @@ struct frame_base {
 };
 
 /// Starts a coroutine handler inside its actor's turn. If it suspends
-/// (ran::suspended), the cell keeps it (cell_base::frame) and the turn must
+/// (ran::suspended), the runtime keeps it with the cell and the turn must
 /// end at once without touching the cell.
 [[nodiscard]] ran run_frame(cell_base* cell, frame_base* frame) noexcept;
 

@@ -3,7 +3,6 @@
 // and deliver them. One allocation per message: header and message inline.
 
 #include <exception>
-#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -53,7 +52,8 @@ give_back give_back_to(Arg& argument) noexcept {
   if constexpr (std::is_const_v<Arg>) {
     return {};
   } else {
-    return {&give_back_message<Env, Arg>, static_cast<void*>(std::addressof(argument))};
+    // __builtin_addressof: std::addressof without including <memory>
+    return {&give_back_message<Env, Arg>, static_cast<void*>(__builtin_addressof(argument))};
   }
 }
 

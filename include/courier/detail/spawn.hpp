@@ -49,21 +49,23 @@ address<A> spawn_actor(internal::system* sys, spawn_options options, Args&&... a
                 "courier: the actor cannot be constructed from these spawn arguments");
   auto* c = make<cell<A>>();
   cell_base* base = access::base<A>(*c);
-  base->ops = &actor_ops<A>::table;
-  base->capacity = options.capacity;
+  auto capacity = options.capacity;
+  // A measured type's unbounded mailbox is counted like a bounded one: the depth high-water mark.
+  if (measure_actor_type<A> && capacity == 0) capacity = unbounded_counted;
   try {
-    if constexpr (measure_actor_type<A>) {
-      // Unbounded, but counted like a bounded mailbox: the depth high-water mark.
-      if (base->capacity == 0) base->capacity = unbounded_counted;
-      c->measure.block = type_metrics_for(sys, type_name<A>());
-    }
-    if (!options.name.empty()) base->name = make<std::string>(std::move(options.name));
+    prepare(base, sys, &actor_ops<A>::table, capacity, options.name);
+  } catch (...) {
+    detail::destroy(c);  // prepare() undid its own part
+    throw;
+  }
+  try {
+    if constexpr (measure_actor_type<A>) c->measure.block = type_metrics_for(sys, type_name<A>());
     ::new (static_cast<void*>(&c->actor)) A(std::forward<Args>(args)...);
   } catch (...) {
     abandon(base);
     throw;
   }
-  if (!start(sys, base)) {
+  if (!start(base)) {
     c->actor.~A();
     abandon(base);
     return {};

@@ -130,7 +130,7 @@ struct handler_timer<A, true> {
     // A timer's message was built when it was requested: its wait is the delay.
     if (!(e->flags & envelope::pre_accepted)) block->mailbox_wait.record(start > stamp.at ? start - stamp.at : 0);
     // The slot count excludes the message being handled, which was waiting too.
-    block->note_depth(cell->queued.load(std::memory_order_relaxed) + 1);  // relaxed: a statistic
+    block->note_depth(queued_of(cell) + 1);
   }
   void stop() noexcept {
     block->handler_time.record(clock_ns() - start);
