@@ -14,6 +14,7 @@
 #include <courier/detail/type_metrics.hpp>
 #include <courier/fwd.hpp>
 #include <courier/handlers.hpp>
+#include <courier/monitor.hpp>
 
 namespace courier::detail {
 
@@ -40,6 +41,12 @@ void send_after(internal::system* sys, cell_base* target, M&& message,
 
 template <class A>
 struct cell;
+
+struct down_envelope_base;
+template <class A, class F>
+struct down_envelope;
+monitor_id monitor(cell_base* watcher, cell_base* target, down_envelope_base* e);
+bool demonitor(cell_base* watcher, monitor_id m) noexcept;
 
 /// The one place that converts between the public handles and the cell.
 struct access {
@@ -176,6 +183,44 @@ class context : private detail::cell_base {
   /// The runtime this actor lives in.
   courier::runtime& runtime() noexcept { return detail::owner(sys); }
 
+  // -- monitors (docs/supervision.md) ----------------------------------------------
+
+  /// Watches `target`: exactly one courier::down (with the returned id) is
+  /// mailed to this actor when `target` ends, or at once if it has ended or
+  /// the address is empty; none after demonitor(). Needs on(courier::down).
+  /// A monitor is not an address: it keeps neither side reachable.
+  template <class B>
+  monitor_id monitor(const address<B>& target) {
+    if constexpr (!handles<A, courier::down>) {
+      static_assert(detail::always_false<B>,
+                    "courier: monitor(addr) delivers courier::down; add on(courier::down) or pass a continuation");
+      return 0;
+    } else {
+      return start_monitor(detail::access::cell_of(target), detail::make<detail::down_envelope<A, void>>());
+    }
+  }
+
+  /// As monitor(target), but `f(courier::down)` runs in this actor's turn
+  /// instead of a handler (like a ctx.ask continuation; not counted as a message).
+  template <class B, class F>
+  monitor_id monitor(const address<B>& target, F&& f) {
+    static_assert(std::is_invocable_v<std::decay_t<F>&, courier::down>,
+                  "courier: the monitor continuation must be callable with courier::down");
+    return start_monitor(detail::access::cell_of(target),
+                         detail::make<detail::down_envelope<A, std::decay_t<F>>>(std::forward<F>(f)));
+  }
+
+  /// Cancels monitor `m`: once this returns, no `down` of it is handled,
+  /// even one already queued. True if it was pending; false if unknown,
+  /// already handled or already demonitored.
+  bool demonitor(monitor_id m) noexcept { return detail::demonitor(base(), m); }
+
+  /// Inside on_stop: why this incarnation ends.
+  exit_reason stop_reason() const noexcept { return detail::stop_reason_of(base()); }
+  /// Inside on_stop: true when a new incarnation will replace this one (an
+  /// in-place restart). Always false for now: courier restarts nothing yet.
+  bool restarting() const noexcept { return false; }
+
  protected:
   context() noexcept = default;
   ~context() = default;
@@ -184,6 +229,12 @@ class context : private detail::cell_base {
   friend struct detail::access;
 
   detail::cell_base* base() noexcept { return this; }
+  const detail::cell_base* base() const noexcept { return this; }
+
+  /// `e` is freed by the runtime if registration throws.
+  monitor_id start_monitor(detail::cell_base* target, detail::down_envelope_base* e) {
+    return detail::monitor(base(), target, e);
+  }
 };
 
 }  // namespace courier
@@ -207,3 +258,4 @@ struct cell final : context<A> {
 #include <courier/detail/messages.hpp>
 #include <courier/detail/spawn.hpp>
 #include <courier/detail/awaitables.hpp>
+#include <courier/detail/down_envelope.hpp>

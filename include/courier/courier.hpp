@@ -10,6 +10,7 @@
 #include <courier/fwd.hpp>
 #include <courier/handlers.hpp>
 #include <courier/metrics.hpp>
+#include <courier/monitor.hpp>
 #include <courier/reply.hpp>
 #include <courier/runtime.hpp>
 #include <courier/stats.hpp>

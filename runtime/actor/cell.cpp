@@ -9,6 +9,7 @@
 #include <courier/detail/futex.hpp>
 #include <courier/detail/timers.hpp>
 
+#include "runtime/actor/extras.hpp"
 #include "runtime/actor/frame.hpp"
 #include "runtime/actor/lifecycle.hpp"
 #include "runtime/mailbox/mailbox.hpp"
@@ -61,8 +62,12 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
     }
     consume_unhandled(cell, e, counters);
   }
+  // The record a late monitor reads, and what on_stop's ctx.stop_reason() gives.
+  auto requested = core.requested_reason.load(std::memory_order_acquire);  // acquire: pairs with request_end()'s CAS
+  core.reason = requested == no_reason ? exit_reason::unreachable : static_cast<exit_reason>(requested);
   cell.ops->stop(&cell);
   cell.ops->destroy(&cell);
+  end_monitors(core);  // after on_stop: withdraw ours, mail the `down`s of those watching us
   auto& sys = system_of(cell);
   counters.add_seq_cst(&counter_set::stopped);  // seq_cst: before actor_finished()'s load
   sys.registry().remove(&cell);
@@ -88,11 +93,22 @@ void settle(cell_base& cell, counter_sink counters) noexcept {
   }
 }
 
+void request_end(cell_base* cell, std::uint32_t request, exit_reason reason) noexcept {
+  auto& core = core_of(*cell);
+  auto none = no_reason;
+  // acq_rel: the first requester's reason, published with its lifecycle bit
+  // (the owner's acquire in finish()); later requesters keep it.
+  core.requested_reason.compare_exchange_strong(none, static_cast<std::uint8_t>(reason), std::memory_order_acq_rel,
+                                                std::memory_order_acquire);
+  if (state::request_end(core, request, chaos_hook{})) system_of(*cell).scheduler().schedule(cell);
+  if (request & bits::stop_requested) detail::wake(cell);  // a suspended coroutine handler is destroyed by the next turn
+}
+
 /// The memory of a cell that never ran, or whose last owner let go.
 void free_cell(cell_base* cell) noexcept {
   auto& core = core_of(*cell);
   mailbox(core).release_dummy();
-  if (core.name) detail::destroy(core.name);
+  free_extras(core);
   core.~cell_core();
   cell->ops->free(cell);
 }
@@ -206,21 +222,13 @@ void release_address(cell_base* cell) noexcept {
   internal::release_cell(cell);  // the "strong > 0" reference, after scheduling
 }
 
-namespace {
+void stop(cell_base* cell) noexcept { internal::request_end(cell, internal::bits::stop_requested, exit_reason::normal); }
 
-void request_end(cell_base* cell, std::uint32_t request) noexcept {
-  if (state::request_end(core_of(*cell), request, internal::chaos_hook{}))
-    internal::system_of(*cell).scheduler().schedule(cell);
+void shutdown(cell_base* cell) noexcept {
+  internal::request_end(cell, internal::bits::shutdown_requested, exit_reason::normal);
 }
 
-}  // namespace
-
-void stop(cell_base* cell) noexcept {
-  request_end(cell, internal::bits::stop_requested);
-  wake(cell);  // a suspended coroutine handler is destroyed by the next turn
-}
-
-void shutdown(cell_base* cell) noexcept { request_end(cell, internal::bits::shutdown_requested); }
+exit_reason stop_reason_of(const cell_base* cell) noexcept { return core_of(*cell).reason; }
 
 bool done(const cell_base* cell) noexcept { return state::done(core_of(*cell)); }
 
@@ -241,8 +249,8 @@ bool join(cell_base* cell, bool timed, std::chrono::steady_clock::time_point unt
 }
 
 std::string_view name_of(const cell_base* cell) noexcept {
-  auto* name = core_of(*cell).name;
-  return name ? std::string_view(*name) : cell->ops->type_name;
+  auto* x = internal::extras_if_any(core_of(*cell));
+  return x && !x->name.empty() ? std::string_view(x->name) : cell->ops->type_name;
 }
 
 void prepare(cell_base* cell, internal::system* sys, const cell_ops* ops, std::uint32_t capacity,
@@ -252,7 +260,16 @@ void prepare(cell_base* cell, internal::system* sys, const cell_ops* ops, std::u
   auto* core = ::new (static_cast<void*>(cell->runtime_block)) internal::cell_core();
   core->capacity = capacity;
   mailbox::init(*core);
-  if (!name.empty()) core->name = make<std::string>(name);  // may throw: nothing to undo (the block is trivially destructible)
+  if (!name.empty()) {
+    auto* x = new internal::cell_extras();  // may throw: nothing to undo (the block is trivially destructible)
+    core->extras.store(x, std::memory_order_relaxed);  // relaxed: the cell is not shared yet
+    try {
+      x->name = std::string(name);
+    } catch (...) {
+      delete x;
+      throw;
+    }
+  }
 }
 
 std::uint64_t id_of(const cell_base* cell) noexcept { return core_of(*cell).id; }

@@ -14,10 +14,15 @@
 #include <courier/detail/cell.hpp>
 #include <courier/detail/envelope.hpp>
 #include <courier/detail/frame.hpp>
+#include <courier/actor_id.hpp>
 
 namespace courier::internal {
 
 using detail::cell_base;
+
+struct cell_extras;
+
+inline constexpr std::uint8_t no_reason = 0xff;
 
 struct cell_core {
   // -- mailbox (runtime/mailbox/mailbox.hpp) ---------------------------------
@@ -49,13 +54,19 @@ struct cell_core {
   /// only). Two snapshots that find the actor inside a handler with the same
   /// epoch saw the same handler (system::observe, the stuck-actor report).
   std::atomic<std::uint16_t> handler_epoch{0};
+  /// Why stop / shutdown was requested (an exit_reason; no_reason before):
+  /// the first requester's, set by a CAS before its lifecycle bit.
+  std::atomic<std::uint8_t> requested_reason{no_reason};
+  /// Owner only: why the actor ended, recorded by its last turn before
+  /// on_stop (the record a late monitor reads).
+  exit_reason reason = exit_reason::unknown;
 
   /// Owner only: the coroutine handler this actor is suspended in, if any.
   detail::frame_base* frame = nullptr;
 
   // -- identity ------------------------------------------------------------------
-  /// The spawn_options name, or null for the type name.
-  std::string* name = nullptr;
+  /// Name, failure text, monitors: allocated on first use (extras.hpp).
+  std::atomic<cell_extras*> extras{nullptr};
   /// Registry links (runtime/actor/registry.cpp), guarded by the registry.
   cell_base* registry_prev = nullptr;
   cell_base* registry_next = nullptr;

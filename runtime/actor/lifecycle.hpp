@@ -2,6 +2,7 @@
 // The end of an actor's life, shared by its last turn and by the threads that
 // find its mailbox idle after it died.
 
+#include <courier/actor_id.hpp>
 #include <courier/detail/cell.hpp>
 
 #include "runtime/system/counters.hpp"
@@ -26,6 +27,10 @@ void settle(detail::cell_base& cell, counter_sink counters) noexcept;
 
 /// One owner of the cell's memory is gone; the last frees it.
 void release_cell(detail::cell_base* cell) noexcept;
+
+/// stop() / shutdown() (`request` = the lifecycle bit) with the reason the
+/// actor will end with, unless someone asked first.
+void request_end(detail::cell_base* cell, std::uint32_t request, exit_reason reason) noexcept;
 
 /// Frees a cell's memory (its runtime block, then the cell itself).
 void free_cell(detail::cell_base* cell) noexcept;

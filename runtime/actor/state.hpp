@@ -284,16 +284,23 @@ struct actor_state {
     }
   }
 
+  /// One more owner of the memory (a monitor record holding the watcher or
+  /// the target). relaxed: the caller already holds a reference (an address,
+  /// or it is the actor's own turn), so this is never the 0 -> 1 transition.
+  static void hold_memory(Cell& cell) noexcept { M::at(cell.weak).fetch_add(1, M::relaxed); }
+
   /// One owner of the memory is gone; true: the caller is the last and frees
   /// it. acq_rel: the last owner sees the others' writes before freeing.
   [[nodiscard]] static bool release_memory(Cell& cell) noexcept {
     return M::at(cell.weak).fetch_sub(1, M::acq_rel) == 1;
   }
 
-  /// True if the memory outlives the last turn (addresses remain). Only
-  /// revive_address() (the actor's own turns, now over) raises `weak`, so
-  /// the answer cannot change after the last turn reads it. acquire: pairs
-  /// with release_memory()'s acq_rel.
+  /// True if the memory outlives the last turn (addresses or monitor records
+  /// remain), so the cell must keep its system. A monitor record may still
+  /// raise `weak` after this read (hold_memory()); such a holder never needs
+  /// the system (it only locks the cell's extras and releases the memory),
+  /// so a stale answer is harmless. acquire: pairs with release_memory()'s
+  /// acq_rel.
   [[nodiscard]] static bool memory_outlives_turn(const Cell& cell) noexcept {
     return M::at(cell.weak).load(M::acquire) > 1;
   }

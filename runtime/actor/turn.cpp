@@ -53,7 +53,8 @@ batch_end handle_batch(cell_core& cell, mailbox& box, counter_sink& counters, st
                              std::memory_order_relaxed);
 #endif
     auto outcome = e->run(e, &cell.base(), action::handle);
-    if (flags & envelope::counted) counters.add(&counter_set::handled);
+    if (flags & envelope::counted)
+      counters.add(outcome == ran::discarded ? &counter_set::dropped : &counter_set::handled);
     if (outcome == ran::suspended) return batch_end::suspended;  // nothing else runs meanwhile
     --budget;
   }

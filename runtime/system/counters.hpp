@@ -35,7 +35,9 @@ namespace courier::internal {
   X(wakeups) X(injection_pops)                                                           \
   /* replies completed with an error, by errc (slow paths only) */                       \
   X(replies_failed_stopped) X(replies_failed_full) X(replies_failed_timeout)             \
-  X(replies_failed_handler)
+  X(replies_failed_handler)                                                              \
+  /* notifications (runtime::metrics()) */                                               \
+  X(downs)
 
 struct alignas(cache_line_size) counter_set {
 #define COURIER_COUNTER_FIELD(name) std::atomic<std::uint64_t> name{0};

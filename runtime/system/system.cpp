@@ -125,7 +125,7 @@ bool system::wait_for_actors(bool timed, std::chrono::steady_clock::time_point u
 
 void system::begin_shutdown() {
   timers_.stop();  // pending timers are dropped (and counted)
-  registry_.close([](detail::cell_base* cell) { detail::shutdown(cell); });
+  registry_.close([](detail::cell_base* cell) { request_end(cell, bits::shutdown_requested, exit_reason::shutdown); });
   observe(stuck_after_);  // the first sighting of every actor inside a handler: timed from here
 }
 
@@ -153,7 +153,7 @@ bool system::shutdown(std::chrono::steady_clock::duration grace, bool may_wait) 
   } else {
     auto stuck = observe(std::chrono::nanoseconds{0});  // every actor still inside a handler
     registry_.for_each([](detail::cell_base* cell) {
-      detail::stop(cell);  // what is still queued is dropped as soon as a worker gets to it
+      request_end(cell, bits::stop_requested, exit_reason::shutdown);  // what is still queued is dropped as soon as a worker gets to it
     });
     for (auto& a : stuck) {
       auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(a.inside).count();
@@ -223,6 +223,7 @@ courier::metrics system::metrics() {
   auto sum = totals();
   m.dropped_messages = sum.dropped;
   m.replies_dropped = sum.replies_dropped;
+  m.downs = sum.downs;
   m.replies_failed = {.actor_stopped = sum.replies_failed_stopped, .mailbox_full = sum.replies_failed_full,
                       .timeout = sum.replies_failed_timeout, .handler_failed = sum.replies_failed_handler};
   m.live_actors = sum.spawned >= sum.stopped ? sum.spawned - sum.stopped : 0;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include <courier/actor_id.hpp>
 #include <courier/detail/envelope.hpp>
 #include <courier/fwd.hpp>
 
@@ -87,6 +88,8 @@ bool join(cell_base* cell, bool timed, std::chrono::steady_clock::time_point unt
 /// runtime's block, the operations table, the mailbox capacity and name.
 void prepare(cell_base* cell, internal::system* sys, const cell_ops* ops, std::uint32_t capacity,
              std::string_view name);
+/// Why the actor ended (valid from its on_stop on).
+exit_reason stop_reason_of(const cell_base* cell) noexcept;
 /// address::id(): unique within the runtime, never 0.
 std::uint64_t id_of(const cell_base* cell) noexcept;
 /// Messages holding a bounded (or counted) mailbox's slots.

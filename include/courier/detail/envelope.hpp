@@ -32,8 +32,10 @@ enum class action : std::uint8_t {
 /// What `handle` did to the turn. A coroutine handler that suspends returns
 /// `suspended`: from then on its actor belongs to the suspension (which a
 /// wake() may already run on another worker), so the turn ends at once and
-/// never touches the cell again. Every other action returns `done`.
-enum class ran : std::uint8_t { done, suspended };
+/// never touches the cell again. A `handle` that finds its message revoked
+/// (a `down` after demonitor) returns `discarded`: counted as dropped, not
+/// handled. Every other action returns `done`.
+enum class ran : std::uint8_t { done, suspended, discarded };
 
 struct envelope : mailbox_node {
   using thunk = ran (*)(envelope*, cell_base*, action) noexcept;

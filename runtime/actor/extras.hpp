@@ -1,0 +1,61 @@
+#pragma once
+// What few actors need, allocated on first use and reached through one
+// pointer of the cell's runtime block: the spawn_options name, the failure
+// text, and the monitors in both directions (runtime/actor/monitors.cpp).
+//
+// The target side (who watches this actor) is shared with other actors'
+// threads and guarded by `mutex`; `closed` is set under it by the actor's
+// last turn, which is the linearisation point between a registration and the
+// end (each monitor yields exactly one `down`). The watcher side (the
+// monitors this actor holds) is touched only by the actor's own turns.
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <courier/detail/monitors.hpp>
+
+namespace courier::internal {
+
+struct cell_core;
+
+struct cell_extras {
+  cell_extras() = default;
+  /// The shared marker of actors that finished without extras.
+  explicit cell_extras(bool is_closed) : closed(is_closed) {}
+
+  /// The spawn_options name; empty = the type name.
+  std::string name;
+
+  // -- target side: guarded by `mutex` ------------------------------------------
+  std::mutex mutex;
+  /// The actor finished: a registration that finds this delivers its `down` itself.
+  bool closed = false;
+  /// Monitors on this actor, not yet fired.
+  std::vector<detail::down_envelope_base*> watchers;
+  /// For `failed` / `linked`: the failure text, written before `closed`.
+  std::string what;
+
+  // -- watcher side: the actor's own turns only -------------------------------------
+  std::uint64_t last_monitor = 0;
+  /// Monitors this actor holds whose `down` it has not handled yet.
+  std::vector<detail::down_envelope_base*> monitors;
+};
+
+/// The extras of `core`, created on first use (any thread: the creator wins a
+/// CAS on the pointer). For an actor that already finished without any, the
+/// shared closed marker.
+cell_extras& extras_of(cell_core& core);
+/// The extras if they exist (null otherwise; maybe the closed marker).
+cell_extras* extras_if_any(const cell_core& core) noexcept;
+/// Frees a cell's extras with the cell (nothing may reference them then).
+void free_extras(cell_core& core) noexcept;
+
+/// The last turn, after on_stop: withdraws the monitors this actor holds
+/// and mails a `down` to every actor monitoring it. `reason` is recorded in
+/// the core already.
+void end_monitors(cell_core& core) noexcept;
+
+}  // namespace courier::internal

@@ -1,0 +1,228 @@
+// Monitors (docs/supervision.md, "Monitors"): the target's watcher list, the
+// watcher's table, demonitor's flush, and the `down`s of an actor's last
+// turn. Control paths only: registration and the end take the target's
+// extras lock; the send path never does.
+
+#include <algorithm>
+
+#include <courier/detail/monitors.hpp>
+
+#include "runtime/actor/core.hpp"
+#include "runtime/actor/extras.hpp"
+#include "runtime/actor/lifecycle.hpp"
+#include "runtime/mailbox/mailbox.hpp"
+#include "runtime/support/chaos.hpp"
+#include "runtime/system/system.hpp"
+
+namespace courier::internal {
+
+namespace {
+
+/// The extras of every actor that finished without any: closed, no text.
+cell_extras& closed_marker() noexcept {
+  static auto* marker = new cell_extras(true);  // never destroyed: actors may end during static destruction
+  return *marker;
+}
+
+bool remove_one(std::vector<detail::down_envelope_base*>& list, detail::down_envelope_base* e) noexcept {
+  auto it = std::find(list.begin(), list.end(), e);
+  if (it == list.end()) return false;
+  *it = list.back();
+  list.pop_back();
+  return true;
+}
+
+/// Mails a filled-in `down` to its watcher, bypassing capacity (guarantee
+/// 11). The target side's reference goes with it into the mailbox; a closed
+/// watcher drops it (counted when it would have been a message).
+void mail_down(detail::down_envelope_base* e) noexcept {
+  auto* watcher = e->watcher;
+  bool message = (e->flags & envelope::counted) != 0;
+  if (message) e->flags |= envelope::pre_accepted;  // a refusal counts as accepted and dropped
+  auto counters = counters_here(system_of(*watcher));
+  COURIER_METRIC(counters, downs);
+  switch (detail::deliver(watcher, e, true)) {
+    case detail::delivery::accepted:
+    case detail::delivery::refused_queued:
+      return;
+    case detail::delivery::rejected_closed:
+    case detail::delivery::rejected_full:
+      if (message) {
+        counters.add(&counter_set::accepted);
+        counters.add(&counter_set::dropped);
+      }
+      detail::release_down(e);
+      return;
+  }
+}
+
+/// Takes `e` out of its target's watcher list if it is still there (the
+/// target will then never fire it). False: the target has taken it already.
+bool withdraw(detail::down_envelope_base* e) noexcept {
+  if (!e->target) return false;
+  auto* x = extras_if_any(core_of(*e->target));
+  if (!x) return false;  // the record was never registered (cannot happen once the table has it)
+  std::lock_guard lock(x->mutex);
+  return remove_one(x->watchers, e);
+}
+
+}  // namespace
+
+cell_extras& extras_of(cell_core& core) {
+  // acquire: pairs with the creator's CAS (the extras' construction)
+  if (auto* x = core.extras.load(std::memory_order_acquire)) return *x;
+  auto* fresh = new cell_extras();
+  cell_extras* expected = nullptr;
+  // acq_rel: release publishes the construction; acquire, on failure, sees
+  // the winner's (or the closed marker's) writes
+  if (core.extras.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel, std::memory_order_acquire))
+    return *fresh;
+  delete fresh;
+  return *expected;
+}
+
+cell_extras* extras_if_any(const cell_core& core) noexcept {
+  return core.extras.load(std::memory_order_acquire);  // acquire: as in extras_of()
+}
+
+void free_extras(cell_core& core) noexcept {
+  auto* x = core.extras.load(std::memory_order_relaxed);  // relaxed: the last owner frees; release_memory() ordered it
+  if (x && x != &closed_marker()) delete x;
+  core.extras.store(nullptr, std::memory_order_relaxed);  // relaxed: as above
+}
+
+void end_monitors(cell_core& core) noexcept {
+  // The monitors this actor holds: withdrawn, so no `down` will come.
+  if (auto* x = extras_if_any(core); x && x != &closed_marker()) {
+    for (auto* e : x->monitors) {
+      if (withdraw(e)) detail::release_down(e);  // the target side's reference
+      detail::release_down(e);                   // the table's
+    }
+    x->monitors.clear();
+  }
+  COURIER_CHAOS_POINT("monitors: before closing the watcher list");
+  // The monitors on this actor: closed under the lock, then fired outside it.
+  std::vector<detail::down_envelope_base*> fired;
+  cell_extras* x = nullptr;
+  // acq_rel: publishes the recorded reason to a registrant that finds the marker
+  if (!core.extras.compare_exchange_strong(x, &closed_marker(), std::memory_order_acq_rel, std::memory_order_acquire)) {
+    std::lock_guard lock(x->mutex);
+    x->closed = true;
+    fired.swap(x->watchers);
+  }
+  std::string_view what = (x && (core.reason == exit_reason::failed || core.reason == exit_reason::linked))
+                              ? std::string_view(x->what)
+                              : std::string_view{};
+  for (auto* e : fired) {
+    e->value.actor = core.id;
+    e->value.reason = core.reason;
+    e->value.what = std::string(what);  // may throw only on allocation failure: then without the text
+    mail_down(e);
+  }
+}
+
+}  // namespace courier::internal
+
+namespace courier::detail {
+
+using internal::cell_extras;
+using internal::core_of;
+using internal::state;
+
+namespace {
+
+monitor_id register_monitor(cell_base* watcher, cell_base* target, down_envelope_base* e);
+
+}  // namespace
+
+monitor_id monitor(cell_base* watcher, cell_base* target, down_envelope_base* e) {
+  try {
+    return register_monitor(watcher, target, e);
+  } catch (...) {
+    e->free(e);  // nothing was shared
+    throw;
+  }
+}
+
+namespace {
+
+monitor_id register_monitor(cell_base* watcher, cell_base* target, down_envelope_base* e) {
+  auto& self = core_of(*watcher);
+  // Everything that can throw comes first, before anything is shared: then
+  // the caller frees `e` and nothing is left behind.
+  auto& mine = internal::extras_of(self);
+  mine.monitors.reserve(mine.monitors.size() + 1);
+  auto id = mine.last_monitor + 1;
+  e->value.monitor = id;
+  e->watcher = watcher;
+  bool registered = false;
+  internal::cell_extras* theirs = nullptr;
+  if (target) {
+    auto& other = core_of(*target);
+    theirs = &internal::extras_of(other);
+    std::string what;
+    std::lock_guard lock(theirs->mutex);
+    if (!theirs->closed) {
+      theirs->watchers.push_back(e);  // the linearisation point with the target's end
+      registered = true;
+    } else if (other.reason == exit_reason::failed || other.reason == exit_reason::linked) {
+      what = theirs->what;  // the text it left (written before `closed`)
+    }
+    // A registered record needs both memories alive (the target fires it,
+    // the watcher may withdraw it): taken under the lock, before the target
+    // can fire.
+    e->target = target;
+    state::hold_memory(other);
+    state::hold_memory(self);
+    if (!registered) {  // it has finished: the record it left (written before `closed`)
+      e->value.actor = other.id;
+      e->value.reason = other.reason;
+      e->value.what = std::move(what);
+    }
+  } else {  // an empty address: `down` at once, actor 0, reason unknown
+    state::hold_memory(self);
+    e->value.actor = 0;
+    e->value.reason = exit_reason::unknown;
+  }
+  mine.last_monitor = id;
+  mine.monitors.push_back(e);  // reserved above: cannot throw
+  if (!registered) internal::mail_down(e);
+  return id;
+}
+
+}  // namespace
+
+bool demonitor(cell_base* watcher, monitor_id m) noexcept {
+  auto* mine = internal::extras_if_any(core_of(*watcher));
+  if (!mine || m == 0) return false;
+  auto it = std::find_if(mine->monitors.begin(), mine->monitors.end(),
+                         [&](down_envelope_base* e) { return e->value.monitor == m; });
+  if (it == mine->monitors.end()) return false;  // unknown, handled, or demonitored already
+  auto* e = *it;
+  *it = mine->monitors.back();
+  mine->monitors.pop_back();
+  if (internal::withdraw(e))
+    release_down(e);  // never fired: the target side's reference
+  else
+    e->revoked = true;  // fired: queued (or being mailed) here; dropped when its turn comes
+  release_down(e);      // the table's
+  return true;
+}
+
+bool claim_down(cell_base* watcher, down_envelope_base* e) noexcept {
+  if (e->revoked) return false;
+  auto* mine = internal::extras_if_any(core_of(*watcher));
+  if (mine && internal::remove_one(mine->monitors, e)) release_down(e);  // the table's; the mailbox still holds one
+  return true;
+}
+
+void release_down(down_envelope_base* e) noexcept {
+  if (!e->refs.release()) return;
+  auto* w = e->watcher;
+  auto* t = e->target;
+  e->free(e);
+  if (t) internal::release_cell(t);
+  if (w) internal::release_cell(w);
+}
+
+}  // namespace courier::detail
