@@ -32,9 +32,33 @@ bool remove_one(std::vector<detail::down_envelope_base*>& list, detail::down_env
   return true;
 }
 
+/// The target side gives the record up without mailing it (withdrawn, or
+/// refused by a closed watcher): its reference and the hold on the
+/// watcher's memory that came with it.
+void drop_target_side(detail::down_envelope_base* e) noexcept {
+  auto* watcher = e->watcher;
+  detail::release_down(e);
+  release_cell(watcher);
+}
+
+/// The watcher's table gives the record up (its `down` handled, or
+/// demonitored, or the watcher ends): its reference and the hold on the
+/// target's memory that its withdrawals needed. Holding nothing once out of
+/// the table is what lets two actors monitor each other without keeping
+/// each other's memory (a handled `down` stays as the mailbox's dummy).
+void drop_table_side(detail::down_envelope_base* e) noexcept {
+  auto* target = e->target;
+  detail::release_down(e);
+  if (target) release_cell(target);
+}
+
 /// Mails a filled-in `down` to its watcher, bypassing capacity (guarantee
 /// 11). The target side's reference goes with it into the mailbox; a closed
-/// watcher drops it (counted when it would have been a message).
+/// watcher drops it (counted when it would have been a message). Then the
+/// hold on the watcher's memory goes: a queued envelope needs none (the
+/// watcher consumes its whole mailbox before its memory can go), and one
+/// held would keep the memory alive forever once the envelope became the
+/// mailbox's dummy.
 void mail_down(detail::down_envelope_base* e) noexcept {
   auto* watcher = e->watcher;
   bool message = (e->flags & envelope::counted) != 0;
@@ -44,6 +68,7 @@ void mail_down(detail::down_envelope_base* e) noexcept {
   switch (detail::deliver(watcher, e, true)) {
     case detail::delivery::accepted:
     case detail::delivery::refused_queued:
+      release_cell(watcher);
       return;
     case detail::delivery::rejected_closed:
     case detail::delivery::rejected_full:
@@ -51,7 +76,7 @@ void mail_down(detail::down_envelope_base* e) noexcept {
         counters.add(&counter_set::accepted);
         counters.add(&counter_set::dropped);
       }
-      detail::release_down(e);
+      drop_target_side(e);
       return;
   }
 }
@@ -95,8 +120,8 @@ void end_monitors(cell_core& core) noexcept {
   // The monitors this actor holds: withdrawn, so no `down` will come.
   if (auto* x = extras_if_any(core); x && x != &closed_marker()) {
     for (auto* e : x->monitors) {
-      if (withdraw(e)) detail::release_down(e);  // the target side's reference
-      detail::release_down(e);                   // the table's
+      if (withdraw(e)) drop_target_side(e);  // never fired
+      drop_table_side(e);
     }
     x->monitors.clear();
   }
@@ -202,27 +227,22 @@ bool demonitor(cell_base* watcher, monitor_id m) noexcept {
   *it = mine->monitors.back();
   mine->monitors.pop_back();
   if (internal::withdraw(e))
-    release_down(e);  // never fired: the target side's reference
+    internal::drop_target_side(e);  // never fired
   else
     e->revoked = true;  // fired: queued (or being mailed) here; dropped when its turn comes
-  release_down(e);      // the table's
+  internal::drop_table_side(e);
   return true;
 }
 
 bool claim_down(cell_base* watcher, down_envelope_base* e) noexcept {
   if (e->revoked) return false;
   auto* mine = internal::extras_if_any(core_of(*watcher));
-  if (mine && internal::remove_one(mine->monitors, e)) release_down(e);  // the table's; the mailbox still holds one
+  if (mine && internal::remove_one(mine->monitors, e)) internal::drop_table_side(e);  // the mailbox still holds one
   return true;
 }
 
 void release_down(down_envelope_base* e) noexcept {
-  if (!e->refs.release()) return;
-  auto* w = e->watcher;
-  auto* t = e->target;
-  e->free(e);
-  if (t) internal::release_cell(t);
-  if (w) internal::release_cell(w);
+  if (e->refs.release()) e->free(e);
 }
 
 }  // namespace courier::detail

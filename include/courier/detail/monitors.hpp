@@ -28,8 +28,12 @@ struct down_envelope_base : envelope {
   /// Owner (watcher) only: demonitor() ran after the target had taken the
   /// record; the queued `down` is dropped when its turn comes.
   bool revoked = false;
-  cell_base* watcher = nullptr;  // holds the watcher's memory (not an address)
-  cell_base* target = nullptr;   // holds the target's memory while registered (not an address)
+  /// Its memory is held (not an address) by the target side until it mails
+  /// or gives the record up.
+  cell_base* watcher = nullptr;
+  /// Its memory is held (not an address) while the record is in the
+  /// watcher's table, for the watcher's withdrawals (demonitor, its own end).
+  cell_base* target = nullptr;
 };
 
 /// monitor(target): registers `e` (the watcher's own turn). Returns its id.
@@ -41,8 +45,7 @@ bool demonitor(cell_base* watcher, monitor_id m) noexcept;
 /// meanwhile (the `down` is then dropped); otherwise the record leaves the
 /// watcher's table.
 bool claim_down(cell_base* watcher, down_envelope_base* e) noexcept;
-/// One reference fewer; the last one gives back the memory references the
-/// record held and frees the envelope.
+/// One reference fewer; the last one frees the envelope.
 void release_down(down_envelope_base* e) noexcept;
 
 }  // namespace courier::detail
