@@ -303,6 +303,11 @@ TEST_CASE("a monitor with a continuation runs it in the watcher's turn and does 
   auto t = rt.spawn<target>();
   auto w = rt.spawn<continuation_watcher>(s);
   auto id = w.ask(watch<target>{t}).get().value();
+  // The reply comes before its handler is counted: wait until it is.
+  REQUIRE(wait_until([&] {
+    auto now = rt.stats();
+    return now.handled == now.accepted;
+  }));
   auto before = rt.stats();
   t.stop();
   REQUIRE(wait_until([&] { return s->count.load() == 1; }));
