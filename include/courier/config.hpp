@@ -35,6 +35,28 @@ struct config {
   std::chrono::milliseconds stuck_after{1000};
 };
 
+/// What an actor does when an exception escapes its code (a handler, a
+/// continuation, on_start; never on_stop). docs/supervision.md.
+enum class on_failure : std::uint8_t {
+  resume,   // go on with the same object (the default)
+  restart,  // rebuild the object in place from copies of the spawn arguments
+  stop,     // stop after the failing message, with exit_reason::failed
+};
+
+/// A per-actor failure policy (spawn_options::failure).
+struct failure_policy {
+  courier::on_failure action = on_failure::resume;
+  /// restart: at most this many restarts ...
+  std::uint32_t intensity = 3;
+  /// ... within any window of this length; one more stops the actor.
+  std::chrono::milliseconds period{5000};
+  /// restart: the wait before the k-th consecutive restart is
+  /// min(backoff_max, backoff_min * 2^(k-1)); 0 = rebuild at once.
+  std::chrono::milliseconds backoff_min{0};
+  /// 0 = no cap.
+  std::chrono::milliseconds backoff_max{0};
+};
+
 /// Per-actor options; a spawn_options first argument of spawn() is always
 /// taken as the options, never passed to the actor's constructor.
 struct spawn_options {
@@ -44,6 +66,8 @@ struct spawn_options {
   /// fail with errc::mailbox_full (never block). The message being handled
   /// holds no slot.
   std::uint32_t capacity = 0;
+  /// What an exception escaping this actor's code does (default: resume).
+  failure_policy failure{};
 };
 
 }  // namespace courier

@@ -218,8 +218,8 @@ class context : private detail::cell_base {
   /// Inside on_stop: why this incarnation ends.
   exit_reason stop_reason() const noexcept { return detail::stop_reason_of(base()); }
   /// Inside on_stop: true when a new incarnation will replace this one (an
-  /// in-place restart). Always false for now: courier restarts nothing yet.
-  bool restarting() const noexcept { return false; }
+  /// in-place restart under the `restart` failure policy).
+  bool restarting() const noexcept { return detail::restarting_of(base()); }
 
  protected:
   context() noexcept = default;

@@ -78,6 +78,7 @@ struct metrics {
   std::uint64_t dropped_messages = 0;  // accepted and destroyed unhandled
   std::uint64_t replies_dropped = 0;   // requests answered with actor_stopped because their actor stopped first
   std::uint64_t downs = 0;             // `down` notifications mailed to watchers (monitors)
+  std::uint64_t restarts = 0;          // incarnations rebuilt in place (failure policy `restart`)
   reply_failures replies_failed;
   /// Actors seen inside one handler for at least config::stuck_after.
   std::vector<inside_actor> stuck;

@@ -26,6 +26,8 @@ struct stats {
   /// actor_stopped when dropped). Once quiet: replies_issued == replies_completed.
   std::uint64_t replies_issued = 0;
   std::uint64_t replies_completed = 0;
+  /// Incarnations rebuilt in place (failure policy `restart`).
+  std::uint64_t restarted = 0;
 };
 
 }  // namespace courier

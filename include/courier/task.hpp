@@ -88,10 +88,12 @@ struct task_promise_base : frame_base {
     self->handle.destroy();
     if (destroy_message) destroy_message(e);
     if (r) {
+      if (has && threw) failed(c, outcome.error().message());  // the actor's policy; the asker gets handler_failed
       r->try_complete(std::move(outcome), c->sys);
       r->release();
     } else if (has && threw) {
       report_failure(c, type, outcome.error().message());
+      failed(c, outcome.error().message());
     }
   }
 };

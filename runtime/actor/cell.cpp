@@ -12,6 +12,7 @@
 #include "runtime/actor/extras.hpp"
 #include "runtime/actor/frame.hpp"
 #include "runtime/actor/lifecycle.hpp"
+#include "runtime/actor/restart.hpp"
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/support/chaos.hpp"
@@ -65,8 +66,12 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   // The record a late monitor reads, and what on_stop's ctx.stop_reason() gives.
   auto requested = core.requested_reason.load(std::memory_order_acquire);  // acquire: pairs with request_end()'s CAS
   core.reason = requested == no_reason ? exit_reason::unreachable : static_cast<exit_reason>(requested);
-  cell.ops->stop(&cell);
-  cell.ops->destroy(&cell);
+  auto* x = extras_if_any(core);
+  if (!(x && x->object_gone)) {  // gone already: torn down by a restart that stop() overtook
+    cell.ops->stop(&cell);
+    cell.ops->destroy(&cell);
+  }
+  release_restart_address(cell);  // a pending restart's address, if any
   end_monitors(core);  // after on_stop: withdraw ours, mail the `down`s of those watching us
   auto& sys = system_of(cell);
   counters.add_seq_cst(&counter_set::stopped);  // seq_cst: before actor_finished()'s load
@@ -101,7 +106,10 @@ void request_end(cell_base* cell, std::uint32_t request, exit_reason reason) noe
   core.requested_reason.compare_exchange_strong(none, static_cast<std::uint8_t>(reason), std::memory_order_acq_rel,
                                                 std::memory_order_acquire);
   if (state::request_end(core, request, chaos_hook{})) system_of(*cell).scheduler().schedule(cell);
-  if (request & bits::stop_requested) detail::wake(cell);  // a suspended coroutine handler is destroyed by the next turn
+  if (request & bits::stop_requested)
+    detail::wake(cell);  // a suspended coroutine handler is destroyed, a dormant actor finishes, by the next turn
+  else if (state::rouse(core))
+    system_of(*cell).scheduler().schedule(cell);  // shutdown() cuts a dormant actor's backoff short
 }
 
 /// The memory of a cell that never ran, or whose last owner let go.
@@ -254,22 +262,30 @@ std::string_view name_of(const cell_base* cell) noexcept {
 }
 
 void prepare(cell_base* cell, internal::system* sys, const cell_ops* ops, std::uint32_t capacity,
-             std::string_view name) {
+             const spawn_options& options, rebuild_base* factory) {
   cell->sys = sys;
   cell->ops = ops;
   auto* core = ::new (static_cast<void*>(cell->runtime_block)) internal::cell_core();
   core->capacity = capacity;
   mailbox::init(*core);
-  if (!name.empty()) {
-    auto* x = new internal::cell_extras();  // may throw: nothing to undo (the block is trivially destructible)
-    core->extras.store(x, std::memory_order_relaxed);  // relaxed: the cell is not shared yet
-    try {
-      x->name = std::string(name);
-    } catch (...) {
-      delete x;
-      throw;
-    }
+  if (options.name.empty() && options.failure.action == on_failure::resume) return;
+  internal::cell_extras* x = nullptr;
+  try {
+    x = new internal::cell_extras();
+    x->name = options.name;
+  } catch (...) {  // nothing to undo but these (the block is trivially destructible)
+    delete x;
+    if (factory) factory->destroy(factory);
+    throw;
   }
+  x->policy = options.failure;
+  x->factory = factory;
+  x->born = std::chrono::steady_clock::now();
+  core->extras.store(x, std::memory_order_relaxed);  // relaxed: the cell is not shared yet
+}
+
+void reject_spawn(internal::system* sys, std::string_view actor, std::string_view what) noexcept {
+  sys->report(actor, "spawn", what);
 }
 
 std::uint64_t id_of(const cell_base* cell) noexcept { return core_of(*cell).id; }

@@ -10,11 +10,14 @@
 // monitors this actor holds) is touched only by the actor's own turns.
 
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include <courier/config.hpp>
 #include <courier/detail/monitors.hpp>
 
 namespace courier::internal {
@@ -42,6 +45,24 @@ struct cell_extras {
   std::uint64_t last_monitor = 0;
   /// Monitors this actor holds whose `down` it has not handled yet.
   std::vector<detail::down_envelope_base*> monitors;
+
+  // -- failure policy (runtime/actor/restart.cpp): the actor's own turns only ----------
+  failure_policy policy{};
+  /// restart: builds a new object from copies of the spawn arguments.
+  detail::rebuild_base* factory = nullptr;
+  /// Which incarnation runs (ctx.ask continuations of an earlier one are stale).
+  std::uint32_t incarnation = 0;
+  /// Restarts within the last `period` (the intensity window).
+  std::deque<std::chrono::steady_clock::time_point> restarts;
+  /// Consecutive restarts (backoff), and when the current incarnation began.
+  std::uint32_t consecutive = 0;
+  std::chrono::steady_clock::time_point born{};
+  /// The object was torn down and not rebuilt yet (dormant, or rebuilding).
+  bool object_gone = false;
+  /// on_stop of an incarnation a new one replaces (ctx.restarting()).
+  bool restarting = false;
+  /// The pending restart holds an address (reachability) until on_start ran.
+  bool holds_address = false;
 };
 
 /// The extras of `core`, created on first use (any thread: the creator wins a
@@ -52,6 +73,10 @@ cell_extras& extras_of(cell_core& core);
 cell_extras* extras_if_any(const cell_core& core) noexcept;
 /// Frees a cell's extras with the cell (nothing may reference them then).
 void free_extras(cell_core& core) noexcept;
+
+/// Withdraws the monitors this actor holds (its end, or an in-place
+/// restart): none of their `down`s will be handled.
+void withdraw_monitors(cell_core& core) noexcept;
 
 /// The last turn, after on_stop: withdraws the monitors this actor holds
 /// and mails a `down` to every actor monitoring it. `reason` is recorded in

@@ -112,19 +112,28 @@ cell_extras* extras_if_any(const cell_core& core) noexcept {
 
 void free_extras(cell_core& core) noexcept {
   auto* x = core.extras.load(std::memory_order_relaxed);  // relaxed: the last owner frees; release_memory() ordered it
-  if (x && x != &closed_marker()) delete x;
+  if (x && x != &closed_marker()) {
+    if (x->factory) x->factory->destroy(x->factory);
+    delete x;
+  }
   core.extras.store(nullptr, std::memory_order_relaxed);  // relaxed: as above
 }
 
-void end_monitors(cell_core& core) noexcept {
-  // The monitors this actor holds: withdrawn, so no `down` will come.
-  if (auto* x = extras_if_any(core); x && x != &closed_marker()) {
-    for (auto* e : x->monitors) {
-      if (withdraw(e)) drop_target_side(e);  // never fired
-      drop_table_side(e);
-    }
-    x->monitors.clear();
+void withdraw_monitors(cell_core& core) noexcept {
+  auto* x = extras_if_any(core);
+  if (!x || x == &closed_marker()) return;
+  for (auto* e : x->monitors) {
+    if (withdraw(e))
+      drop_target_side(e);  // never fired
+    else
+      e->revoked = true;  // fired: a `down` already queued is dropped (after a restart, not run by the new object)
+    drop_table_side(e);
   }
+  x->monitors.clear();
+}
+
+void end_monitors(cell_core& core) noexcept {
+  withdraw_monitors(core);  // the monitors this actor holds: no `down` will come
   COURIER_CHAOS_POINT("monitors: before closing the watcher list");
   // The monitors on this actor: closed under the lock, then fired outside it.
   std::vector<detail::down_envelope_base*> fired;

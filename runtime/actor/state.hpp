@@ -19,7 +19,8 @@
 //   woken      lifecycle: suspended | woken            the worker the waker scheduled it on
 //   closing    head: closed, not done                  the running/scheduled owner, which finishes it
 //   done       lifecycle: done; head: closed | idle    nobody runs it again; late pushes are refused
-//   (dormant   reserved for supervision: torn down, mailbox open, waiting to be rebuilt)
+//   dormant    lifecycle: dormant, not woken             the backoff timer, stop() or shutdown() (its wake)
+//              (torn down after a failure, mailbox open, waiting to be rebuilt)
 //
 // Events and their transitions, one function each below. Each returns what
 // its caller must do next; ignoring it is a bug, hence [[nodiscard]].
@@ -41,6 +42,10 @@
 //   wake                  wake()                 suspended -> woken, scheduled      schedule
 //                                                running -> running | woken         nothing (the turn resumes)
 //   resume                resume()               woken -> running                   resume, or cancel the frame
+//   failure (restart)     request_restart()      running -> running | restart       tear down after this message
+//   backoff               go_dormant()           running -> dormant                 never touch the cell
+//                                                running (woken/ended first)        rebuild or finish now
+//   backoff over / stop   wake(), rouse()        dormant -> dormant | woken         schedule
 //   finish                mark_done()            closing -> done                    wake joiners if told
 //   final release         final_release()        done (empty list) -> done | idle   retry after draining
 //   memory released       release_memory()       weak 1 -> 0                        free the cell
@@ -76,7 +81,11 @@ inline constexpr std::uint32_t done = 4;
 inline constexpr std::uint32_t joiners = 8;
 inline constexpr std::uint32_t suspended = 16;
 inline constexpr std::uint32_t woken = 32;
+inline constexpr std::uint32_t restart_requested = 64;
+inline constexpr std::uint32_t dormant = 128;
 inline constexpr std::uint32_t end_requested = stop_requested | shutdown_requested;
+/// What the owner checks before each message.
+inline constexpr std::uint32_t interrupts = stop_requested | shutdown_requested | restart_requested;
 }  // namespace bits
 
 /// What a push found.
@@ -242,10 +251,21 @@ struct actor_state {
     return close(cell, chaos);
   }
 
-  /// The stop / shutdown bits, for the owner between messages. acquire:
-  /// pairs with request_end()'s release.
+  /// The stop / shutdown / restart bits, for the owner between messages.
+  /// acquire: pairs with request_end()'s release.
   [[nodiscard]] static std::uint32_t end_requested(const Cell& cell) noexcept {
-    return M::at(cell.lifecycle_word).load(M::acquire) & bits::end_requested;
+    return M::at(cell.lifecycle_word).load(M::acquire) & bits::interrupts;
+  }
+
+  /// The owner's handler failed under the `restart` policy: the turn tears
+  /// the incarnation down before the next message. Owner only; relaxed: only
+  /// the owner reads the bit (through end_requested()).
+  static void request_restart(Cell& cell) noexcept {
+    M::at(cell.lifecycle_word).fetch_or(bits::restart_requested, M::relaxed);
+  }
+  /// The owner starts the teardown. relaxed: as above.
+  static void clear_restart(Cell& cell) noexcept {
+    M::at(cell.lifecycle_word).fetch_and(~bits::restart_requested, M::relaxed);
   }
 
   // -- addresses and memory --------------------------------------------------------------
@@ -318,14 +338,48 @@ struct actor_state {
     return (old & bits::woken) ? suspend_result::resume : suspend_result::parked;
   }
 
-  /// The event a suspended handler awaits happened (or stop() wants the frame
-  /// gone). True: the suspension owned the actor and the caller must
-  /// schedule it. acq_rel: release publishes the awaited value (written
-  /// before) to the resuming turn; acquire pairs with suspend()'s release,
-  /// so the frame pointer is visible to the turn we schedule.
+  /// The event a suspended handler awaits happened, a dormant actor's
+  /// backoff is over, or stop() wants either ended. True: the suspension (or
+  /// the dormancy) owned the actor and the caller must schedule it. acq_rel:
+  /// release publishes the awaited value (written before) to the resuming
+  /// turn; acquire pairs with suspend()'s / go_dormant()'s release, so the
+  /// frame pointer is visible to the turn we schedule.
   [[nodiscard]] static bool wake(Cell& cell) noexcept {
     auto old = M::at(cell.lifecycle_word).fetch_or(bits::woken, M::acq_rel);
-    return (old & bits::suspended) && !(old & bits::woken);
+    return (old & (bits::suspended | bits::dormant)) && !(old & bits::woken);
+  }
+
+  /// The owner waits out a restart's backoff (the timer that wakes it is
+  /// armed already). `parked`: the dormancy owns the actor from this RMW on,
+  /// and the caller must not touch the cell again. `resume`: a wake, a stop
+  /// or a shutdown came first; the caller still owns the actor and rebuilds
+  /// or finishes it now. acq_rel: release publishes the teardown to the turn
+  /// a waker schedules; acquire pairs with the waker's RMW when it came first.
+  [[nodiscard]] static suspend_result go_dormant(Cell& cell) noexcept {
+    auto old = M::at(cell.lifecycle_word).fetch_or(bits::dormant, M::acq_rel);
+    if (!(old & (bits::woken | bits::end_requested))) return suspend_result::parked;
+    // acq_rel: as in resume()
+    M::at(cell.lifecycle_word).fetch_and(~(bits::dormant | bits::woken), M::acq_rel);
+    return suspend_result::resume;
+  }
+
+  /// shutdown() of a dormant actor: its backoff is cut short. Unlike wake(),
+  /// it leaves a live actor's `woken` alone (a coroutine it may suspend later
+  /// must not resume spuriously). The caller set `shutdown_requested` first:
+  /// go_dormant() either sees that bit, or this sees `dormant`.
+  [[nodiscard]] static bool rouse(Cell& cell) noexcept {
+    auto old = M::at(cell.lifecycle_word).load(M::relaxed);  // relaxed: validated by the CAS
+    for (;;) {
+      if (!(old & bits::dormant) || (old & bits::woken)) return false;
+      // acq_rel: as in wake()
+      if (M::at(cell.lifecycle_word).compare_exchange_weak(old, old | bits::woken, M::acq_rel, M::relaxed))
+        return true;
+    }
+  }
+
+  /// The turn a waker scheduled starts: the dormancy is over. acq_rel: as in resume().
+  static void end_dormancy(Cell& cell) noexcept {
+    M::at(cell.lifecycle_word).fetch_and(~(bits::dormant | bits::woken), M::acq_rel);
   }
 
   /// The owner resumes a suspension (at the start of a turn it was woken

@@ -1,7 +1,9 @@
 #include "runtime/actor/turn.hpp"
 
 #include "runtime/actor/frame.hpp"
+#include "runtime/actor/extras.hpp"
 #include "runtime/actor/lifecycle.hpp"
+#include "runtime/actor/restart.hpp"
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/sched/worker.hpp"
@@ -20,6 +22,7 @@ enum class batch_end {
   budget,     // the batch limit was hit
   linking,    // the snapshot's producer is still linking its node
   stop,       // stop() was requested
+  restart,    // a handler failed under the restart policy
   suspended,  // a coroutine handler awaits: the cell belongs to the suspension now
 };
 
@@ -29,7 +32,8 @@ batch_end handle_batch(cell_core& cell, mailbox& box, counter_sink& counters, st
   auto* last = box.last();  // the snapshot: nothing pushed after it is handled by this batch
   bool reached = last == cell.tail;
   for (;;) {
-    if (state::end_requested(cell) & bits::stop_requested) return batch_end::stop;
+    if (auto interrupts = state::end_requested(cell) & (bits::stop_requested | bits::restart_requested)) [[unlikely]]
+      return (interrupts & bits::stop_requested) ? batch_end::stop : batch_end::restart;
     if (reached) return batch_end::reached;
     if (budget == 0) return batch_end::budget;
     auto* e = box.pop();
@@ -94,7 +98,7 @@ turn_step end_turn(cell_core& cell, mailbox& box, counter_sink& counters) noexce
         break;
     }
     // A push raced in (next turn), or close() set `closed` (now).
-    if (state::end_requested(cell)) continue;
+    if (state::end_requested(cell) & bits::end_requested) continue;
     return turn_step::reschedule;
   }
 }
@@ -105,9 +109,21 @@ turn_end run_turn(cell_base& base, worker& w) {
   counter_sink counters(w.counters());
   auto& cell = core_of(base);
   mailbox box(cell);
-  if (!cell.started) {
-    cell.started = true;
-    base.ops->start(&base);
+  if (!cell.started) [[unlikely]] {
+    bool alive = true;
+    if (auto* x = extras_if_any(cell); x && x->object_gone) {  // torn down by a restart: rebuild first
+      state::end_dormancy(cell);  // if it was dormant, the waker scheduled us
+      if (state::end_requested(cell) & bits::stop_requested) {  // stop wins: no new incarnation
+        finish(base, counters);
+        return turn_end::finished;
+      }
+      alive = rebuild(base);  // false: the policy applied again (restart or stop bit), seen below
+    }
+    if (alive) {
+      cell.started = true;
+      base.ops->start(&base);
+      release_restart_address(base);  // a restart's pending address, now that on_start ran
+    }
   }
   // A suspended coroutine handler was woken: it goes first.
   if (cell.frame && resume_suspended(base) == ran::suspended) return turn_end::suspended;
@@ -117,6 +133,19 @@ turn_end run_turn(cell_base& base, worker& w) {
       case batch_end::stop:
         finish(base, counters);
         return turn_end::finished;
+      case batch_end::restart:
+        switch (restart(base, counters)) {
+          case restart_step::rebuilt:
+            return turn_end::reschedule;  // the next turn starts with on_start
+          case restart_step::failed_again:
+            continue;  // the constructor threw: the policy's verdict (restart or stop bit) comes next
+          case restart_step::dormant:
+            return turn_end::suspended;  // owned by the backoff timer (or stop / shutdown) now
+          case restart_step::stopped:
+            finish(base, counters);
+            return turn_end::finished;
+        }
+        return turn_end::reschedule;
       case batch_end::suspended:
         return turn_end::suspended;
       case batch_end::linking:

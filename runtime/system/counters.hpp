@@ -36,8 +36,8 @@ namespace courier::internal {
   /* replies completed with an error, by errc (slow paths only) */                       \
   X(replies_failed_stopped) X(replies_failed_full) X(replies_failed_timeout)             \
   X(replies_failed_handler)                                                              \
-  /* notifications (runtime::metrics()) */                                               \
-  X(downs)
+  /* fault tolerance */                                                                   \
+  X(downs) X(restarted)
 
 struct alignas(cache_line_size) counter_set {
 #define COURIER_COUNTER_FIELD(name) std::atomic<std::uint64_t> name{0};

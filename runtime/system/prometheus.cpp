@@ -107,6 +107,8 @@ std::string metrics::to_prometheus() const {
   sample(out, "courier_replies_dropped_total", replies_dropped);
   family(out, "courier_downs_total", "counter", "Down notifications mailed to watchers (monitors).");
   sample(out, "courier_downs_total", downs);
+  family(out, "courier_restarts_total", "counter", "Incarnations rebuilt in place (failure policy restart).");
+  sample(out, "courier_restarts_total", restarts);
   family(out, "courier_replies_failed_total", "counter", "Replies completed with an error, by kind (courier::errc).");
   for (auto [kind, n] : {std::pair{"actor_stopped", replies_failed.actor_stopped},
                          std::pair{"mailbox_full", replies_failed.mailbox_full}, std::pair{"timeout", replies_failed.timeout},

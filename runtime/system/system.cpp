@@ -124,6 +124,7 @@ bool system::wait_for_actors(bool timed, std::chrono::steady_clock::time_point u
 }
 
 void system::begin_shutdown() {
+  shutdown_begun_.store(true, std::memory_order_relaxed);  // relaxed: see shutdown_begun()
   timers_.stop();  // pending timers are dropped (and counted)
   registry_.close([](detail::cell_base* cell) { request_end(cell, bits::shutdown_requested, exit_reason::shutdown); });
   observe(stuck_after_);  // the first sighting of every actor inside a handler: timed from here
@@ -224,6 +225,7 @@ courier::metrics system::metrics() {
   m.dropped_messages = sum.dropped;
   m.replies_dropped = sum.replies_dropped;
   m.downs = sum.downs;
+  m.restarts = sum.restarted;
   m.replies_failed = {.actor_stopped = sum.replies_failed_stopped, .mailbox_full = sum.replies_failed_full,
                       .timeout = sum.replies_failed_timeout, .handler_failed = sum.replies_failed_handler};
   m.live_actors = sum.spawned >= sum.stopped ? sum.spawned - sum.stopped : 0;
@@ -278,7 +280,8 @@ counter_totals system::totals() {
 courier::stats system::stats() noexcept {
   auto t = totals();
   return {.spawned = t.spawned, .stopped = t.stopped, .handled = t.handled, .dropped = t.dropped,
-          .accepted = t.accepted, .replies_issued = t.replies_issued, .replies_completed = t.replies_completed};
+          .accepted = t.accepted, .replies_issued = t.replies_issued, .replies_completed = t.replies_completed,
+          .restarted = t.restarted};
 }
 
 counter_sink counters_here(system& sys) noexcept {

@@ -58,6 +58,11 @@ class system {
   /// Called by an actor's last turn after it counted itself `stopped` (seq_cst).
   void actor_finished() noexcept;
 
+  /// True once runtime shutdown began: no in-place restart starts after that.
+  /// relaxed: a policy hint; the shutdown's own requests to every actor
+  /// (registry close) are what synchronise.
+  bool shutdown_begun() const noexcept { return shutdown_begun_.load(std::memory_order_relaxed); }
+
   // -- errors ------------------------------------------------------------------------------
 
   void set_error_hook(error_hook hook);
@@ -131,6 +136,7 @@ class system {
   std::mutex shutdown_mutex_;
   std::condition_variable shutdown_done_;
   phase phase_ = phase::running;
+  std::atomic<bool> shutdown_begun_{false};
   bool clean_ = false;
 };
 

@@ -84,10 +84,29 @@ bool done(const cell_base* cell) noexcept;
 /// Blocks until done, or until `until` when `timed`; returns done.
 bool join(cell_base* cell, bool timed, std::chrono::steady_clock::time_point until) noexcept;
 
+/// Builds a new actor object in a cell (failure policy `restart`): the
+/// spawn arguments' copies, type-erased (detail/spawn.hpp).
+struct rebuild_base {
+  void (*construct)(rebuild_base* self, cell_base* cell);  // may throw
+  void (*destroy)(rebuild_base* self) noexcept;
+};
+
 /// Prepares a freshly allocated cell (before its actor is constructed): the
-/// runtime's block, the operations table, the mailbox capacity and name.
+/// runtime's block, the operations table, the mailbox capacity, the name and
+/// the failure policy (`factory`: restart only; owned by the cell from here,
+/// also when this throws).
 void prepare(cell_base* cell, internal::system* sys, const cell_ops* ops, std::uint32_t capacity,
-             std::string_view name);
+             const spawn_options& options, rebuild_base* factory);
+/// spawn() refused bad options: reports errc::invalid_argument through the
+/// error hook (on the calling thread).
+void reject_spawn(internal::system* sys, std::string_view actor, std::string_view what) noexcept;
+/// An exception escaped the actor's code (not on_stop): applies its failure
+/// policy (resume: nothing; stop; restart). The caller reported it already.
+void failed(cell_base* cell, std::string_view what) noexcept;
+/// Which incarnation of the actor runs (changes at each in-place restart).
+std::uint32_t incarnation_of(const cell_base* cell) noexcept;
+/// Inside on_stop: a new incarnation replaces this one.
+bool restarting_of(const cell_base* cell) noexcept;
 /// Why the actor ended (valid from its on_stop on).
 exit_reason stop_reason_of(const cell_base* cell) noexcept;
 /// address::id(): unique within the runtime, never 0.

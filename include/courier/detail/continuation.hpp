@@ -62,7 +62,10 @@ struct continuation final : envelope, completion<R> {
     auto* self = static_cast<continuation*>(e);
     switch (what) {
       case action::handle:
-        call_reporting(base, "continuation", [&] { self->fn(std::move(self->value)); });
+        // An in-place restart since the ask: the continuation may capture the
+        // old object, so it is destroyed unrun.
+        if (incarnation_of(base) == self->generation)
+          call_reporting(base, "continuation", [&] { self->fn(std::move(self->value)); });
         [[fallthrough]];
       case action::destroy: {
         self->fn.~F();
@@ -81,6 +84,7 @@ struct continuation final : envelope, completion<R> {
 
   cell_base* asker;
   ref_count refs;
+  std::uint32_t generation = 0;  // the asker's incarnation when it asked
   union {
     F fn;
   };
@@ -102,6 +106,7 @@ void ask_with_continuation(cell_base* self, cell_base* target, M&& message, bool
     release_address(self);
     throw;
   }
+  k->generation = incarnation_of(self);
   if (timed) add_timeout<R>(self->sys, timeout, k);
   post_with_reply<A>(target, std::forward<M>(message), static_cast<completion<R>*>(k));
 }

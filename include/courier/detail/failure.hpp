@@ -29,10 +29,10 @@ inline std::string_view current_exception_text() noexcept {
 inline error current_exception_error() { return error{errc::handler_failed, std::string(current_exception_text())}; }
 
 /// Runs `f`; an exception goes to the error hook as a failure of `label`
-/// ("on_start", "on_stop", "continuation"), or of what `label()` returns
-/// (the message type: computed only on failure, never on the handler path).
+/// ("on_stop"), or of what `label()` returns (the message type: computed
+/// only on failure, never on the handler path). Nothing else.
 template <class Label, class F>
-void call_reporting(cell_base* cell, Label label, F&& f) noexcept {
+void call_reporting_only(cell_base* cell, Label label, F&& f) noexcept {
   try {
     f();
   } catch (...) {
@@ -40,6 +40,22 @@ void call_reporting(cell_base* cell, Label label, F&& f) noexcept {
       report_failure(cell, label(), current_exception_text());
     else
       report_failure(cell, label, current_exception_text());
+  }
+}
+
+/// As call_reporting_only, and the exception is a failure of the actor: its
+/// failure policy applies (a handler, a continuation, on_start).
+template <class Label, class F>
+void call_reporting(cell_base* cell, Label label, F&& f) noexcept {
+  try {
+    f();
+  } catch (...) {
+    auto what = current_exception_text();
+    if constexpr (std::is_invocable_v<Label>)
+      report_failure(cell, label(), what);
+    else
+      report_failure(cell, label, what);
+    failed(cell, what);
   }
 }
 

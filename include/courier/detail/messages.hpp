@@ -74,7 +74,9 @@ result<R> call_for_reply(A& actor, M&& message, context<A>& ctx) noexcept {
       return result<R>(invoke_handler(actor, std::move(message), ctx));
     }
   } catch (...) {
-    return current_exception_error();
+    auto failure = current_exception_error();
+    failed(access::base<A>(ctx), failure.message());  // the actor's policy; the asker gets handler_failed
+    return failure;
   }
 }
 
@@ -98,10 +100,12 @@ template <class A, class M, class Task>
     return outcome;
   } catch (...) {  // only the frame's allocation can throw here
     if (reply) {
+      failed(base, current_exception_text());
       reply->try_complete(current_exception_error(), base->sys);
       reply->release();
     } else {
       report_failure(base, type_name<M>(), current_exception_text());
+      failed(base, current_exception_text());
     }
     destroy_message(e);
     return ran::done;

@@ -4,6 +4,8 @@
 #include <exception>
 #include <new>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -31,9 +33,9 @@ struct actor_ops {
     }
   }
   static void stop(cell_base* base) noexcept {
-    if constexpr (has_on_stop<A>) {
+    if constexpr (has_on_stop<A>) {  // reported, never a failure: the incarnation ends anyway
       auto* c = access::cell_of<A>(base);
-      call_reporting(base, "on_stop", [&] { c->actor.on_stop(static_cast<context<A>&>(*c)); });
+      call_reporting_only(base, "on_stop", [&] { c->actor.on_stop(static_cast<context<A>&>(*c)); });
     }
   }
   static void destroy_actor(cell_base* base) noexcept { access::cell_of<A>(base)->actor.~A(); }
@@ -42,20 +44,66 @@ struct actor_ops {
   static constexpr cell_ops table{&start, &stop, &destroy_actor, &free_cell, type_name<A>()};
 };
 
+/// The copies of the spawn arguments a `restart` policy rebuilds from.
+template <class A, class... D>
+struct rebuilder final : rebuild_base {
+  template <class... Args>
+  explicit rebuilder(Args&&... args) : rebuild_base{&construct_fn, &destroy_fn}, copies(std::forward<Args>(args)...) {}
+
+  static void construct_fn(rebuild_base* self, cell_base* base) {
+    auto* c = access::cell_of<A>(base);
+    std::apply([&](const D&... a) { ::new (static_cast<void*>(&c->actor)) A(D(a)...); },
+               static_cast<rebuilder*>(self)->copies);
+  }
+  static void destroy_fn(rebuild_base* self) noexcept { detail::destroy(static_cast<rebuilder*>(self)); }
+
+  std::tuple<D...> copies;
+};
+
+/// Bad options, detected before anything is built: the error text, or empty.
+inline std::string_view invalid_options(const spawn_options& options) noexcept {
+  const auto& f = options.failure;
+  if (f.action != on_failure::restart) return {};
+  if (f.period.count() <= 0) return "invalid_argument: a restart policy needs a period above 0";
+  if (f.backoff_max.count() != 0 && f.backoff_max < f.backoff_min)
+    return "invalid_argument: a restart policy's backoff_max is below its backoff_min";
+  return {};
+}
+
 template <class A, class... Args>
 address<A> spawn_actor(internal::system* sys, spawn_options options, Args&&... args) {
   static_assert(std::is_base_of_v<actor<A>, A>, "courier: an actor derives from courier::actor<Self>");
   static_assert(std::is_constructible_v<A, Args&&...>,
                 "courier: the actor cannot be constructed from these spawn arguments");
-  auto* c = make<cell<A>>();
+  auto name = options.name.empty() ? type_name<A>() : std::string_view(options.name);
+  if (auto bad = invalid_options(options); !bad.empty()) {
+    reject_spawn(sys, name, bad);
+    return {};
+  }
+  rebuild_base* factory = nullptr;
+  if (options.failure.action == on_failure::restart) {
+    if constexpr ((std::is_copy_constructible_v<std::decay_t<Args>> && ...)) {
+      factory = make<rebuilder<A, std::decay_t<Args>...>>(args...);  // copies, before `args` are moved from
+    } else {
+      reject_spawn(sys, name, "invalid_argument: a restart policy needs copy-constructible spawn arguments");
+      return {};
+    }
+  }
+  cell<A>* c = nullptr;
+  try {
+    c = make<cell<A>>();
+  } catch (...) {
+    if (factory) factory->destroy(factory);
+    throw;
+  }
   cell_base* base = access::base<A>(*c);
   auto capacity = options.capacity;
   // A measured type's unbounded mailbox is counted like a bounded one: the depth high-water mark.
   if (measure_actor_type<A> && capacity == 0) capacity = unbounded_counted;
   try {
-    prepare(base, sys, &actor_ops<A>::table, capacity, options.name);
+    prepare(base, sys, &actor_ops<A>::table, capacity, options, factory);
   } catch (...) {
-    detail::destroy(c);  // prepare() undid its own part
+    detail::destroy(c);  // prepare() undid its own part, the factory included
     throw;
   }
   try {
