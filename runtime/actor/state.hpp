@@ -43,7 +43,7 @@
 //                                                running -> running | woken         nothing (the turn resumes)
 //   resume                resume()               woken -> running                   resume, or cancel the frame
 //   failure (restart)     request_restart()      running -> running | restart       tear down after this message
-//   backoff               go_dormant()           running -> dormant                 never touch the cell
+//   backoff               go_dormant() (CAS)     running -> dormant                 never touch the cell
 //                                                running (woken/ended first)        rebuild or finish now
 //   backoff over / stop   wake(), rouse()        dormant -> dormant | woken         schedule
 //   finish                mark_done()            closing -> done                    wake joiners if told
@@ -350,17 +350,25 @@ struct actor_state {
   }
 
   /// The owner waits out a restart's backoff (the timer that wakes it is
-  /// armed already). `parked`: the dormancy owns the actor from this RMW on,
+  /// armed already). `parked`: the dormancy owns the actor from this CAS on,
   /// and the caller must not touch the cell again. `resume`: a wake, a stop
   /// or a shutdown came first; the caller still owns the actor and rebuilds
-  /// or finishes it now. acq_rel: release publishes the teardown to the turn
-  /// a waker schedules; acquire pairs with the waker's RMW when it came first.
+  /// or finishes it now. A CAS, not a fetch_or: `dormant` is set only when
+  /// none of those came, so no waker can claim an actor whose owner goes on
+  /// (rouse() and wake() act on `dormant` alone). acq_rel: release publishes
+  /// the teardown to the turn a waker schedules; acquire pairs with the
+  /// waker's RMW when it came first.
   [[nodiscard]] static suspend_result go_dormant(Cell& cell) noexcept {
-    auto old = M::at(cell.lifecycle_word).fetch_or(bits::dormant, M::acq_rel);
-    if (!(old & (bits::woken | bits::end_requested))) return suspend_result::parked;
-    // acq_rel: as in resume()
-    M::at(cell.lifecycle_word).fetch_and(~(bits::dormant | bits::woken), M::acq_rel);
-    return suspend_result::resume;
+    auto old = M::at(cell.lifecycle_word).load(M::acquire);  // acquire: validated by the CAS
+    for (;;) {
+      if (old & (bits::woken | bits::end_requested)) {
+        // acq_rel: as in resume(); a stale `woken` (the timer fired early) goes
+        M::at(cell.lifecycle_word).fetch_and(~bits::woken, M::acq_rel);
+        return suspend_result::resume;
+      }
+      if (M::at(cell.lifecycle_word).compare_exchange_weak(old, old | bits::dormant, M::acq_rel, M::acquire))
+        return suspend_result::parked;
+    }
   }
 
   /// shutdown() of a dormant actor: its backoff is cut short. Unlike wake(),

@@ -23,6 +23,10 @@
 //                  is accepted and dropped, or refused to its sender and
 //                  disposed of, exactly once; the done mailbox ends closed |
 //                  idle and empty.
+//   dormant_wake   a restart's owner goes dormant after arming its backoff
+//                  timer, while the timer fires (wake) and a shutdown()
+//                  rouses it: exactly one of them (or the owner itself) goes
+//                  on, never two, never none.
 //
 // Must-fail builds replace one key step with a broken version (each must make
 // its scenario fail; tests/relacy/meson.build):
@@ -30,6 +34,7 @@
 //   -DCOURIER_MODEL_BROKEN_DROP     the last dropper does not flag a running actor
 //   -DCOURIER_MODEL_BROKEN_SUSPEND  suspend is a load and a store, not one RMW
 //   -DCOURIER_MODEL_BROKEN_PUSH     a push ignores the `closed` it exchanged
+//   -DCOURIER_MODEL_BROKEN_DORMANT  go_dormant sets `dormant` before it looks (a fetch_or, not a CAS)
 // state.hpp first: its <atomic> must be seen before Relacy's macros.
 #include "runtime/actor/state.hpp"
 
@@ -115,6 +120,14 @@ struct checked_state : state {
     auto old = cell.lifecycle_word(RL_INFO).load(rl::mo_acquire);
     cell.lifecycle_word(RL_INFO).store(old | bits::suspended, rl::mo_release);
     return (old & bits::woken) ? suspend_result::resume : suspend_result::parked;
+  }
+#endif
+#ifdef COURIER_MODEL_BROKEN_DORMANT
+  static suspend_result go_dormant(model_cell& cell) {  // the bug: sets `dormant` even when a waker came first
+    auto old = cell.lifecycle_word(RL_INFO).fetch_or(bits::dormant, rl::mo_acq_rel);
+    if (!(old & (bits::woken | bits::end_requested))) return suspend_result::parked;
+    cell.lifecycle_word(RL_INFO).fetch_and(~(bits::dormant | bits::woken), rl::mo_acq_rel);
+    return suspend_result::resume;
   }
 #endif
 #ifdef COURIER_MODEL_BROKEN_PUSH
@@ -404,6 +417,45 @@ struct stop_push : rl::test_suite<stop_push, 3> {
   }
 };
 
+struct dormant_wake : rl::test_suite<dormant_wake, 3> {
+  actor_model m;
+  rl::var<int> teardown;  // written by the owner before it goes dormant
+  rl::var<int> resumed;   // the turn after the dormancy
+
+  void before() {
+    m.init(1, 1, 2);
+    teardown($) = 0;
+    resumed($) = 0;
+  }
+
+  /// Whoever owns the actor after the dormancy (turn.cpp run_turn).
+  void go_on(bool scheduled) {
+    m.enter();
+    if (scheduled) S::end_dormancy(m.cell);
+    RL_ASSERT(teardown($) == 1);  // the owner's writes are visible to the next turn
+    resumed($) = resumed($) + 1;
+    m.leave();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {  // restart.cpp: torn down, timer armed (thread 1), dormant
+      teardown($) = 1;
+      m.leave();  // before the RMW: once parked, a waker may own the actor
+      if (S::go_dormant(m.cell) == suspend_result::resume) go_on(false);
+    } else if (index == 1) {  // the backoff timer fires
+      if (S::wake(m.cell)) go_on(true);
+    } else {  // shutdown(): the request, then the rouse
+      (void)S::request_end(m.cell, bits::shutdown_requested, no_chaos{});
+      if (S::rouse(m.cell)) go_on(true);
+    }
+  }
+
+  void after() {
+    RL_ASSERT(resumed($) == 1);
+    RL_ASSERT(m.owners($).load(rl::mo_relaxed) == 0);
+  }
+};
+
 template <class Scenario>
 bool run(const char* name, const char* only) {
   if (only && std::strcmp(only, name) != 0) return true;
@@ -426,5 +478,6 @@ int main(int argc, char** argv) {
   ok = run<last_address>("last_address", only) && ok;
   ok = run<suspend_wake>("suspend_wake", only) && ok;
   ok = run<stop_push>("stop_push", only) && ok;
+  ok = run<dormant_wake>("dormant_wake", only) && ok;
   return ok ? 0 : 1;
 }
