@@ -215,6 +215,22 @@ class context : private detail::cell_base {
   /// already handled or already demonitored.
   bool demonitor(monitor_id m) noexcept { return detail::demonitor(base(), m); }
 
+  /// Ties this actor and `other` both ways (idempotent per pair). When
+  /// either ends with `failed` or `linked`, the other gets
+  /// courier::exit_signal if its type handles one, else it is stopped with
+  /// `linked`. If `other` has ended that way already, that happens at once.
+  /// Not an address: it keeps neither side reachable.
+  template <class B>
+  void link(const address<B>& other) {
+    detail::link(base(), detail::access::cell_of(other));
+  }
+  /// Undoes link(other): after it returns, nothing from that link reaches
+  /// this actor, including an exit_signal already queued.
+  template <class B>
+  void unlink(const address<B>& other) noexcept {
+    detail::unlink(base(), detail::access::cell_of(other));
+  }
+
   /// Inside on_stop: why this incarnation ends.
   exit_reason stop_reason() const noexcept { return detail::stop_reason_of(base()); }
   /// Inside on_stop: true when a new incarnation will replace this one (an

@@ -38,8 +38,24 @@ struct cell_extras {
   bool closed = false;
   /// Monitors on this actor, not yet fired.
   std::vector<detail::down_envelope_base*> watchers;
-  /// For `failed` / `linked`: the failure text, written before `closed`.
+  /// For `failed` / `linked`: the failure text, written before `closed`
+  /// (under `mutex`: a linked peer's propagation may write it too).
   std::string what;
+  /// Links (symmetric: the peer's list names this actor too). Each entry
+  /// holds the peer's memory; `mine`: this incarnation called link() (it
+  /// revokes the link at a restart's teardown).
+  struct link_entry {
+    detail::cell_base* peer;
+    bool mine;
+  };
+  std::vector<link_entry> links;
+  /// exit_signals mailed here and not yet handled, by sender; an unlink()
+  /// marks them revoked (dropped when their turn comes).
+  struct pending_signal {
+    actor_id from;
+    bool revoked;
+  };
+  std::vector<pending_signal> signals;
 
   // -- watcher side: the actor's own turns only -------------------------------------
   std::uint64_t last_monitor = 0;
@@ -78,9 +94,18 @@ void free_extras(cell_core& core) noexcept;
 /// restart): none of their `down`s will be handled.
 void withdraw_monitors(cell_core& core) noexcept;
 
-/// The last turn, after on_stop: withdraws the monitors this actor holds
-/// and mails a `down` to every actor monitoring it. `reason` is recorded in
-/// the core already.
+/// The last turn, after on_stop: withdraws the monitors this actor holds,
+/// mails a `down` to every actor monitoring it, and ends its links
+/// (propagating a `failed` / `linked` end). `reason` is recorded in the core
+/// already.
 void end_monitors(cell_core& core) noexcept;
+
+/// Links (runtime/actor/links.cpp). The peers' side of an actor's end:
+/// `links` is the list end_monitors() took under the lock.
+void end_links(cell_core& core, std::vector<cell_extras::link_entry>& links, std::string_view what) noexcept;
+/// A restart's teardown: the links this incarnation made go.
+void revoke_own_links(cell_core& core) noexcept;
+/// Writes the failure text under the extras lock (a linked peer may write it too).
+void set_failure_text(cell_extras& x, std::string_view what) noexcept;
 
 }  // namespace courier::internal

@@ -137,16 +137,21 @@ void end_monitors(cell_core& core) noexcept {
   COURIER_CHAOS_POINT("monitors: before closing the watcher list");
   // The monitors on this actor: closed under the lock, then fired outside it.
   std::vector<detail::down_envelope_base*> fired;
+  std::vector<cell_extras::link_entry> links;
   cell_extras* x = nullptr;
   // acq_rel: publishes the recorded reason to a registrant that finds the marker
   if (!core.extras.compare_exchange_strong(x, &closed_marker(), std::memory_order_acq_rel, std::memory_order_acquire)) {
     std::lock_guard lock(x->mutex);
-    x->closed = true;
+    x->closed = true;  // no registration, link or propagation gets in after this
     fired.swap(x->watchers);
+    links.swap(x->links);
   }
+  // Nobody writes the text once `closed` is set (a propagation needs our
+  // entry in its target's list, and we took ours): read it without the lock.
   std::string_view what = (x && (core.reason == exit_reason::failed || core.reason == exit_reason::linked))
                               ? std::string_view(x->what)
                               : std::string_view{};
+  end_links(core, links, what);
   for (auto* e : fired) {
     e->value.actor = core.id;
     e->value.reason = core.reason;

@@ -39,12 +39,7 @@ void wake_job(void* target, void*, bool) noexcept {
 /// with reason `failed`, also over a shutdown already requested (a failure
 /// says more than the request it interrupted).
 void stop_failed(cell_base& cell, cell_extras* x, std::string_view what) noexcept {
-  if (x) {
-    try {
-      x->what = std::string(what);
-    } catch (...) {  // out of memory: the reason stands without its text
-    }
-  }
+  if (x) set_failure_text(*x, what);
   // release: published with the lifecycle bit request_end() sets next (the
   // owner's acquire in finish()); we are the owner anyway.
   core_of(cell).requested_reason.store(static_cast<std::uint8_t>(exit_reason::failed), std::memory_order_release);
@@ -83,6 +78,7 @@ restart_step restart(cell_base& cell, counter_sink& counters) noexcept {
   }
   // Teardown: what the incarnation set up through its context goes.
   withdraw_monitors(core);
+  revoke_own_links(core);
   ++x.incarnation;         // its ctx.ask continuations are stale from here
   destroy_suspended(cell);  // a suspended frame: its request gets actor_stopped
   core.started = false;  // the next turn rebuilds, then runs on_start
@@ -154,10 +150,7 @@ void failed(cell_base* cell, std::string_view what) noexcept {
   } catch (...) {  // out of memory: restart uncounted rather than not at all
   }
   ++x->consecutive;
-  try {
-    x->what = std::string(what);
-  } catch (...) {
-  }
+  internal::set_failure_text(*x, what);
   internal::state::request_restart(core);
 }
 

@@ -20,6 +20,10 @@
 #include <courier/detail/envelope.hpp>
 #include <courier/fwd.hpp>
 
+namespace courier {
+struct exit_signal;
+}
+
 namespace courier::detail {
 
 /// What the runtime needs to know of the actor type; one static table per A.
@@ -29,6 +33,9 @@ struct cell_ops {
   void (*destroy)(cell_base*) noexcept;  // ~A()
   void (*free)(cell_base*) noexcept;     // frees the memory of cell<A>
   std::string_view type_name;
+  /// A handles courier::exit_signal: builds the envelope of one (may throw).
+  /// Null: a linked actor's failure stops A instead.
+  envelope* (*exit_signal)(courier::exit_signal&&) = nullptr;
 };
 
 /// A measured actor type's unbounded mailbox is counted like a bounded one
@@ -103,6 +110,13 @@ void reject_spawn(internal::system* sys, std::string_view actor, std::string_vie
 /// An exception escaped the actor's code (not on_stop): applies its failure
 /// policy (resume: nothing; stop; restart). The caller reported it already.
 void failed(cell_base* cell, std::string_view what) noexcept;
+/// ctx.link(other) / ctx.unlink(other) (runtime/actor/links.cpp). link may
+/// throw (out of memory) and then changes nothing.
+void link(cell_base* self, cell_base* other);
+void unlink(cell_base* self, cell_base* other) noexcept;
+/// At handle time: false if the exit_signal from `from` was revoked by unlink.
+bool claim_signal(cell_base* self, actor_id from) noexcept;
+
 /// Which incarnation of the actor runs (changes at each in-place restart).
 std::uint32_t incarnation_of(const cell_base* cell) noexcept;
 /// Inside on_stop: a new incarnation replaces this one.

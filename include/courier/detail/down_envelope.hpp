@@ -1,7 +1,8 @@
 #pragma once
-// The `down` envelope a watcher prepares when it calls monitor(): allocated
-// up front, so the target's last turn, which fills it in and mails it, never
-// allocates. Included at the end of context.hpp (it needs context<A>).
+// The envelopes of notifications: the `down` a watcher prepares when it
+// calls monitor() (allocated up front, so the target's last turn, which fills
+// it in and mails it, never allocates), and the exit_signal of a link.
+// Included at the end of context.hpp (they need context<A>).
 
 #include <type_traits>
 #include <utility>
@@ -54,6 +55,36 @@ struct down_envelope final : down_envelope_base {
   }
 
   [[no_unique_address]] fn_type fn;
+};
+
+/// An exit_signal for a linked actor A that handles it (trapping exits):
+/// a message, bypassing capacity; dropped if A unlinked the sender meanwhile.
+template <class A>
+struct signal_envelope final : envelope {
+  explicit signal_envelope(courier::exit_signal&& s) : envelope(&run_fn, envelope::counted), value(std::move(s)) {}
+
+  static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
+    auto* self = static_cast<signal_envelope*>(e);
+    switch (what) {
+      case action::handle: {
+        if (!claim_signal(base, self->value.actor)) return ran::discarded;
+        auto* c = access::cell_of<A>(base);
+        call_reporting(base, &type_name<courier::exit_signal>, [&] {
+          (void)invoke_handler(c->actor, std::move(self->value), static_cast<context<A>&>(*c));
+        });
+        break;
+      }
+      case action::destroy:
+      case action::refuse:
+        break;
+      case action::release:
+        detail::destroy(self);
+        break;
+    }
+    return ran::done;
+  }
+
+  courier::exit_signal value;
 };
 
 }  // namespace courier::detail

@@ -17,12 +17,16 @@
 #include <courier/detail/type_metrics.hpp>
 #include <courier/detail/type_name.hpp>
 #include <courier/handlers.hpp>
+#include <courier/monitor.hpp>
 
 namespace courier::detail {
 
 template <class A>
 struct cell;
 struct access;
+
+template <class A>
+struct signal_envelope;
 
 template <class A>
 struct actor_ops {
@@ -41,7 +45,15 @@ struct actor_ops {
   static void destroy_actor(cell_base* base) noexcept { access::cell_of<A>(base)->actor.~A(); }
   static void free_cell(cell_base* base) noexcept { detail::destroy(access::cell_of<A>(base)); }
 
-  static constexpr cell_ops table{&start, &stop, &destroy_actor, &free_cell, type_name<A>()};
+  static envelope* make_exit_signal(courier::exit_signal&& s) {
+    if constexpr (handles<A, courier::exit_signal>)
+      return make<signal_envelope<A>>(std::move(s));
+    else
+      return nullptr;
+  }
+
+  static constexpr cell_ops table{&start, &stop, &destroy_actor, &free_cell, type_name<A>(),
+                                  handles<A, courier::exit_signal> ? &make_exit_signal : nullptr};
 };
 
 /// The copies of the spawn arguments a `restart` policy rebuilds from.
