@@ -117,6 +117,7 @@ void end_links(cell_core& core, std::vector<cell_extras::link_entry>& links, std
   auto& self = core.base();
   for (auto& entry : links) {
     auto* peer = entry.peer;
+    COURIER_CHAOS_POINT("links: before removing ourselves from a peer");
     bool found = false;
     if (auto* px = extras_if_any(core_of(*peer))) {
       std::lock_guard lock(px->mutex);
@@ -171,6 +172,7 @@ void link(cell_base* self, cell_base* other) {
     mine.links.push_back({other, true});
     state::hold_memory(core_of(*other));
   }
+  COURIER_CHAOS_POINT("link: our entry in, the peer's not yet");
   bool closed = false;
   exit_reason reason = exit_reason::unknown;
   std::string what;
@@ -217,6 +219,7 @@ void unlink(cell_base* self, cell_base* other) noexcept {
       if (s.from == core_of(*other).id) s.revoked = true;
   }
   if (!was_mine) return;
+  COURIER_CHAOS_POINT("unlink: our entry out, the peer's not yet");
   if (auto* theirs = extras_if_any(core_of(*other))) {
     std::lock_guard lock(theirs->mutex);
     if (internal::remove_entry(theirs->links, self)) internal::release_cell(self);

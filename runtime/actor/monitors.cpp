@@ -240,6 +240,7 @@ bool demonitor(cell_base* watcher, monitor_id m) noexcept {
   auto* e = *it;
   *it = mine->monitors.back();
   mine->monitors.pop_back();
+  COURIER_CHAOS_POINT("demonitor: before withdrawing from the target");
   if (internal::withdraw(e))
     internal::drop_target_side(e);  // never fired
   else

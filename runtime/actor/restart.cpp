@@ -8,6 +8,7 @@
 // spawn arguments, whose on_start is its first turn. Queued messages stay.
 
 #include <algorithm>
+#include <mutex>
 
 #include <courier/detail/timers.hpp>
 
@@ -37,12 +38,23 @@ void wake_job(void* target, void*, bool) noexcept {
 
 /// Records the failure text (for `down`s and links) and stops the actor
 /// with reason `failed`, also over a shutdown already requested (a failure
-/// says more than the request it interrupted).
+/// says more than the request it interrupted). The reason and its text are
+/// set together under the extras lock, where a linked peer's propagation
+/// sets its own pair (links.cpp), so the two always match.
 void stop_failed(cell_base& cell, cell_extras* x, std::string_view what) noexcept {
-  if (x) set_failure_text(*x, what);
-  // release: published with the lifecycle bit request_end() sets next (the
-  // owner's acquire in finish()); we are the owner anyway.
-  core_of(cell).requested_reason.store(static_cast<std::uint8_t>(exit_reason::failed), std::memory_order_release);
+  auto& core = core_of(cell);
+  if (x) {
+    std::lock_guard lock(x->mutex);
+    // release: published with the stop bit request_end() sets next (the
+    // owner's acquire in finish()); we are the owner anyway.
+    core.requested_reason.store(static_cast<std::uint8_t>(exit_reason::failed), std::memory_order_release);
+    try {
+      x->what = std::string(what);
+    } catch (...) {  // out of memory: the reason stands without its text
+    }
+  } else {
+    core.requested_reason.store(static_cast<std::uint8_t>(exit_reason::failed), std::memory_order_release);  // release: as above
+  }
   request_end(&cell, bits::stop_requested, exit_reason::failed);
 }
 
