@@ -65,7 +65,10 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   }
   // The record a late monitor reads, and what on_stop's ctx.stop_reason() gives.
   auto requested = core.requested_reason.load(std::memory_order_acquire);  // acquire: pairs with request_end()'s CAS
-  core.reason = requested == no_reason ? exit_reason::unreachable : static_cast<exit_reason>(requested);
+  if (requested == no_reason) requested = static_cast<std::uint8_t>(exit_reason::unreachable);
+  // release: pairs with recorded_reason()'s acquire in a late monitor or link
+  // (which also sees it through the extras lock or the closed marker's CAS)
+  core.requested_reason.store(requested, std::memory_order_release);
   auto* x = extras_if_any(core);
   if (!(x && x->object_gone)) {  // gone already: torn down by a restart that stop() overtook
     cell.ops->stop(&cell);
@@ -82,7 +85,7 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   // late drops and its own release.
   if (state::memory_outlives_turn(core)) {
     sys.retain();
-    core.holds_system = true;  // published to the freeing thread by release_cell()'s acq_rel
+    state::mark_holds_system(core);
   }
   sys.actor_finished();  // after this, `sys` may be gone unless we hold a reference
   release_cell(&cell);   // the "not yet done" reference
@@ -124,7 +127,7 @@ void free_cell(cell_base* cell) noexcept {
 void release_cell(cell_base* cell) noexcept {
   auto& core = core_of(*cell);
   if (!state::release_memory(core)) return;
-  auto* sys = core.holds_system ? cell->sys : nullptr;
+  auto* sys = state::holds_system(core) ? cell->sys : nullptr;
   free_cell(cell);
   if (sys) sys->release();
 }
@@ -154,9 +157,9 @@ void count_delivery(cell_base* cell, std::uint32_t flags, bool accepted) noexcep
 
 delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back back) noexcept {
   auto& core = core_of(*cell);
-  if (core.capacity != 0 && !bypass_capacity) {
+  if (core.capacity() != 0 && !bypass_capacity) {
     // relaxed: the count bounds the queue and publishes nothing (the push does)
-    if (core.queued.fetch_add(1, std::memory_order_relaxed) >= core.capacity) {
+    if (core.queued.fetch_add(1, std::memory_order_relaxed) >= core.capacity()) {
       core.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
       back(e);
       return delivery::rejected_full;
@@ -236,7 +239,11 @@ void shutdown(cell_base* cell) noexcept {
   internal::request_end(cell, internal::bits::shutdown_requested, exit_reason::normal);
 }
 
-exit_reason stop_reason_of(const cell_base* cell) noexcept { return core_of(*cell).reason; }
+exit_reason stop_reason_of(const cell_base* cell) noexcept {
+  auto* x = internal::extras_if_any(core_of(*cell));
+  if (x && x->restarting) return exit_reason::failed;  // the on_stop of an in-place restart
+  return core_of(*cell).recorded_reason();
+}
 
 bool done(const cell_base* cell) noexcept { return state::done(core_of(*cell)); }
 
@@ -266,7 +273,7 @@ void prepare(cell_base* cell, internal::system* sys, const cell_ops* ops, std::u
   cell->sys = sys;
   cell->ops = ops;
   auto* core = ::new (static_cast<void*>(cell->runtime_block)) internal::cell_core();
-  core->capacity = capacity;
+  core->capacity() = capacity;
   mailbox::init(*core);
   if (options.name.empty() && options.failure.action == on_failure::resume) return;
   internal::cell_extras* x = nullptr;

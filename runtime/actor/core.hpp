@@ -38,28 +38,23 @@ struct cell_core {
   std::atomic<std::uint32_t> weak{2};
 
   // -- lifecycle -------------------------------------------------------------------
-  /// stop / shutdown requested, done, joiners, suspended, woken (state.hpp).
+  /// stop / shutdown requested, done, joiners, suspended, woken, dormant,
+  /// holds_system (state.hpp).
   std::atomic<std::uint32_t> lifecycle_word{0};
-  /// 0 = unbounded; detail::unbounded_counted for a measured actor type's
-  /// unbounded mailbox (counted in `queued` like a bounded one).
-  std::uint32_t capacity = 0;
-  /// Bounded mailboxes only: messages holding a slot.
+  /// Bounded mailboxes only: messages holding a slot. (The capacity is the
+  /// public cell_base::runtime_word: capacity() below.)
   std::atomic<std::uint32_t> queued{0};
   /// Owner only: on_start has run.
   bool started = false;
-  /// Set by the last turn when the memory outlives it (addresses remain): the
-  /// cell then holds a reference on its system until it is freed.
-  bool holds_system = false;
+  /// Why stop / shutdown was requested (an exit_reason; no_reason before):
+  /// the first requester's, set by a CAS before its lifecycle bit. The last
+  /// turn stores the final reason here before on_stop (the record a late
+  /// monitor reads: recorded_reason()); no request changes it after that.
+  std::atomic<std::uint8_t> requested_reason{no_reason};
   /// Bumped by the owner each time a handler starts (relaxed: diagnostics
   /// only). Two snapshots that find the actor inside a handler with the same
   /// epoch saw the same handler (system::observe, the stuck-actor report).
   std::atomic<std::uint16_t> handler_epoch{0};
-  /// Why stop / shutdown was requested (an exit_reason; no_reason before):
-  /// the first requester's, set by a CAS before its lifecycle bit.
-  std::atomic<std::uint8_t> requested_reason{no_reason};
-  /// Owner only: why the actor ended, recorded by its last turn before
-  /// on_stop (the record a late monitor reads).
-  exit_reason reason = exit_reason::unknown;
 
   /// Owner only: the coroutine handler this actor is suspended in, if any.
   detail::frame_base* frame = nullptr;
@@ -83,6 +78,16 @@ struct cell_core {
     return *reinterpret_cast<const cell_base*>(reinterpret_cast<const unsigned char*>(this) -
                                                offsetof(cell_base, runtime_block));
   }
+  /// 0 = unbounded; detail::unbounded_counted for a measured actor type's
+  /// unbounded mailbox (counted in `queued` like a bounded one).
+  std::uint32_t& capacity() noexcept { return base().runtime_word; }
+  std::uint32_t capacity() const noexcept { return base().runtime_word; }
+  /// Why the actor ended, once its last turn recorded it. acquire: pairs
+  /// with finish()'s release store (a reader that saw the actor closed).
+  exit_reason recorded_reason() const noexcept {
+    return static_cast<exit_reason>(requested_reason.load(std::memory_order_acquire));
+  }
+
   /// The address count, for the state transitions.
   std::atomic<std::uint32_t>& strong() noexcept { return base().strong; }
   const std::atomic<std::uint32_t>& strong() const noexcept { return base().strong; }

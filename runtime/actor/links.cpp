@@ -125,7 +125,7 @@ void end_links(cell_core& core, std::vector<cell_extras::link_entry>& links, std
     }
     if (found) {
       release_cell(&self);  // the hold the peer's entry had on us (we hold "not yet done")
-      if (propagates(core.reason)) propagate(peer, core.id, core.reason, what);
+      if (auto reason = core.recorded_reason(); propagates(reason)) propagate(peer, core.id, reason, what);
     }
     release_cell(peer);  // our entry's hold
   }
@@ -188,7 +188,7 @@ void link(cell_base* self, cell_base* other) {
       }
     } else {
       closed = true;
-      reason = core_of(*other).reason;
+      reason = core_of(*other).recorded_reason();
       if (internal::propagates(reason)) {
         try {
           what = theirs.what;

@@ -148,13 +148,14 @@ void end_monitors(cell_core& core) noexcept {
   }
   // Nobody writes the text once `closed` is set (a propagation needs our
   // entry in its target's list, and we took ours): read it without the lock.
-  std::string_view what = (x && (core.reason == exit_reason::failed || core.reason == exit_reason::linked))
+  auto reason = core.recorded_reason();
+  std::string_view what = (x && (reason == exit_reason::failed || reason == exit_reason::linked))
                               ? std::string_view(x->what)
                               : std::string_view{};
   end_links(core, links, what);
   for (auto* e : fired) {
     e->value.actor = core.id;
-    e->value.reason = core.reason;
+    e->value.reason = reason;
     e->value.what = std::string(what);  // may throw only on allocation failure: then without the text
     mail_down(e);
   }
@@ -204,7 +205,7 @@ monitor_id register_monitor(cell_base* watcher, cell_base* target, down_envelope
     if (!theirs->closed) {
       theirs->watchers.push_back(e);  // the linearisation point with the target's end
       registered = true;
-    } else if (other.reason == exit_reason::failed || other.reason == exit_reason::linked) {
+    } else if (other.recorded_reason() == exit_reason::failed || other.recorded_reason() == exit_reason::linked) {
       what = theirs->what;  // the text it left (written before `closed`)
     }
     // A registered record needs both memories alive (the target fires it,
@@ -215,7 +216,7 @@ monitor_id register_monitor(cell_base* watcher, cell_base* target, down_envelope
     state::hold_memory(self);
     if (!registered) {  // it has finished: the record it left (written before `closed`)
       e->value.actor = other.id;
-      e->value.reason = other.reason;
+      e->value.reason = other.recorded_reason();
       e->value.what = std::move(what);
     }
   } else {  // an empty address: `down` at once, actor 0, reason unknown

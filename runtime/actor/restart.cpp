@@ -95,8 +95,7 @@ restart_step restart(cell_base& cell, counter_sink& counters) noexcept {
   destroy_suspended(cell);  // a suspended frame: its request gets actor_stopped
   core.started = false;  // the next turn rebuilds, then runs on_start
   if (!x.object_gone) {
-    core.reason = exit_reason::failed;
-    x.restarting = true;
+    x.restarting = true;  // ctx.stop_reason() gives `failed`, ctx.restarting() true
     cell.ops->stop(&cell);
     cell.ops->destroy(&cell);
     x.restarting = false;

@@ -83,6 +83,9 @@ inline constexpr std::uint32_t suspended = 16;
 inline constexpr std::uint32_t woken = 32;
 inline constexpr std::uint32_t restart_requested = 64;
 inline constexpr std::uint32_t dormant = 128;
+/// Set by the last turn when the memory outlives it: the cell holds a
+/// reference on its system until it is freed.
+inline constexpr std::uint32_t holds_system = 256;
 inline constexpr std::uint32_t end_requested = stop_requested | shutdown_requested;
 /// What the owner checks before each message.
 inline constexpr std::uint32_t interrupts = stop_requested | shutdown_requested | restart_requested;
@@ -413,6 +416,16 @@ struct actor_state {
   /// the joiners bit set by announce_joiner().
   [[nodiscard]] static bool mark_done(Cell& cell) noexcept {
     return (M::at(cell.lifecycle_word).fetch_or(bits::done, M::acq_rel) & bits::joiners) != 0;
+  }
+
+  /// The last turn: the memory outlives it and keeps the system. relaxed:
+  /// published to the freeing thread by release_memory()'s acq_rel.
+  static void mark_holds_system(Cell& cell) noexcept {
+    M::at(cell.lifecycle_word).fetch_or(bits::holds_system, M::relaxed);
+  }
+  /// The freeing thread, after release_memory() returned true. relaxed: as above.
+  [[nodiscard]] static bool holds_system(const Cell& cell) noexcept {
+    return (M::at(cell.lifecycle_word).load(M::relaxed) & bits::holds_system) != 0;
   }
 
   /// acquire: pairs with mark_done()'s release.

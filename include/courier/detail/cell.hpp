@@ -43,7 +43,7 @@ struct cell_ops {
 inline constexpr std::uint32_t unbounded_counted = UINT32_MAX;
 
 /// Bytes the runtime keeps at the start of every cell.
-inline constexpr std::size_t cell_runtime_bytes = 88;
+inline constexpr std::size_t cell_runtime_bytes = 80;
 
 struct cell_base {
   cell_base() noexcept = default;
@@ -54,6 +54,8 @@ struct cell_base {
   alignas(8) unsigned char runtime_block[cell_runtime_bytes];
   /// Addresses to this actor. None left and an empty mailbox: it stops.
   std::atomic<std::uint32_t> strong{1};
+  /// The runtime's, like the block (it fills the word beside the count).
+  std::uint32_t runtime_word = 0;
   const cell_ops* ops = nullptr;
   internal::system* sys = nullptr;
 };
