@@ -50,12 +50,14 @@ struct cell_base {
   cell_base(const cell_base&) = delete;
   cell_base& operator=(const cell_base&) = delete;
 
+  /// Addresses to this actor. None left and an empty mailbox: it stops.
+  /// First, beside the runtime's word and on the same cache line as the
+  /// mailbox head at the start of the block: a send touches one line.
+  std::atomic<std::uint32_t> strong{1};
+  /// The runtime's, like the block (the mailbox capacity, read by every send).
+  std::uint32_t runtime_word = 0;
   /// The runtime's state of this actor; opaque outside libcourier.
   alignas(8) unsigned char runtime_block[cell_runtime_bytes];
-  /// Addresses to this actor. None left and an empty mailbox: it stops.
-  std::atomic<std::uint32_t> strong{1};
-  /// The runtime's, like the block (it fills the word beside the count).
-  std::uint32_t runtime_word = 0;
   const cell_ops* ops = nullptr;
   internal::system* sys = nullptr;
 };
