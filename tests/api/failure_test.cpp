@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/collected.hpp"
 #include "tests/support/conservation.hpp"
 #include "tests/support/doctest.hpp"
 #include "tests/support/wait.hpp"
@@ -82,11 +83,7 @@ failure_policy restart_policy(std::uint32_t intensity = 100, std::chrono::millis
           .backoff_max = backoff};
 }
 
-struct down_seen {
-  std::mutex mutex;
-  std::vector<down> downs;
-  std::atomic<int> count{0};
-};
+using down_seen = courier::test::collected<down>;
 
 template <class B>
 struct watch {
@@ -97,11 +94,7 @@ class watcher : public actor<watcher> {
  public:
   explicit watcher(std::shared_ptr<down_seen> s) : s_(std::move(s)) {}
   monitor_id on(watch<fragile> w, context<watcher>& ctx) { return ctx.monitor(w.who); }
-  void on(down d) {
-    std::lock_guard lock(s_->mutex);
-    s_->downs.push_back(std::move(d));
-    s_->count.fetch_add(1);
-  }
+  void on(down d) { s_->add(std::move(d)); }
 
  private:
   std::shared_ptr<down_seen> s_;
@@ -135,8 +128,8 @@ TEST_CASE("policy stop: the actor stops after the failing message, reason failed
   a.join();
   CHECK(late.get().error().code() == errc::actor_stopped);
   REQUIRE(wait_until([&] { return s->count.load() == 1; }));
-  CHECK(s->downs.front().reason == exit_reason::failed);
-  CHECK(s->downs.front().what == "boom");
+  CHECK(s->snapshot().front().reason == exit_reason::failed);
+  CHECK(s->snapshot().front().what == "boom");
   CHECK(t->snapshot().back() == "stop failed");
   rt.shutdown();
   courier::test::check_conservation(rt.stats());
@@ -186,8 +179,8 @@ TEST_CASE("restart intensity: the (intensity+1)-th restart within the period sto
   a.join();
   CHECK(t->starts.load() == 3);  // the first incarnation and two restarts
   REQUIRE(wait_until([&] { return s->count.load() == 1; }));
-  CHECK(s->downs.front().reason == exit_reason::failed);
-  CHECK(s->downs.front().what == "restart intensity exceeded: boom");
+  CHECK(s->snapshot().front().reason == exit_reason::failed);
+  CHECK(s->snapshot().front().what == "restart intensity exceeded: boom");
   CHECK(rt.stats().restarted == 2);
 }
 
@@ -254,7 +247,7 @@ TEST_CASE("stop() on a dormant actor wins: no new incarnation, the queue dropped
   CHECK(t->starts.load() == 1);  // no second on_start
   CHECK(t->stops.load() == 1);   // and no second on_stop: the hooks stay paired
   REQUIRE(wait_until([&] { return s->count.load() == 1; }));
-  CHECK(s->downs.front().reason == exit_reason::normal);
+  CHECK(s->snapshot().front().reason == exit_reason::normal);
   rt.shutdown();
   courier::test::check_conservation(rt.stats());
 }

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/collected.hpp"
 #include "tests/support/conservation.hpp"
 #include "tests/support/doctest.hpp"
 #include "tests/support/wait.hpp"
@@ -41,20 +42,7 @@ class failing : public actor<failing> {
   int on(int x) { return x; }
 };
 
-struct signals {
-  std::mutex mutex;
-  std::vector<exit_signal> got;
-  std::atomic<int> count{0};
-  void add(exit_signal s) {
-    std::lock_guard lock(mutex);
-    got.push_back(std::move(s));
-    count.fetch_add(1);
-  }
-  std::vector<exit_signal> snapshot() {
-    std::lock_guard lock(mutex);
-    return got;
-  }
-};
+using signals = courier::test::collected<exit_signal>;
 
 struct hold {
   gate* g;
@@ -84,11 +72,7 @@ class plain : public actor<plain> {
   int on(int x) { return x; }
 };
 
-struct downs {
-  std::mutex mutex;
-  std::vector<down> got;
-  std::atomic<int> count{0};
-};
+using downs = courier::test::collected<down>;
 
 template <class B>
 struct watch {
@@ -100,11 +84,7 @@ class watcher : public actor<watcher> {
   explicit watcher(std::shared_ptr<downs> d) : d_(std::move(d)) {}
   monitor_id on(watch<plain> w, context<watcher>& ctx) { return ctx.monitor(w.who); }
   monitor_id on(watch<failing> w, context<watcher>& ctx) { return ctx.monitor(w.who); }
-  void on(down d) {
-    std::lock_guard lock(d_->mutex);
-    d_->got.push_back(std::move(d));
-    d_->count.fetch_add(1);
-  }
+  void on(down d) { d_->add(std::move(d)); }
 
  private:
   std::shared_ptr<downs> d_;
@@ -128,8 +108,8 @@ TEST_CASE("a linked actor's failure stops the other side with reason linked and 
   REQUIRE(a.send(boom{}).has_value());
   b.join();
   REQUIRE(wait_until([&] { return d->count.load() == 1; }));
-  CHECK(d->got.front().reason == exit_reason::linked);
-  CHECK(d->got.front().what == "linked actor " + std::to_string(a.id()) + " failed: boom");
+  CHECK(d->snapshot().front().reason == exit_reason::linked);
+  CHECK(d->snapshot().front().what == "linked actor " + std::to_string(a.id()) + " failed: boom");
   rt.shutdown();
   courier::test::check_conservation(rt.stats());
 }

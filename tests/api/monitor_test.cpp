@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/collected.hpp"
 #include "tests/support/conservation.hpp"
 #include "tests/support/doctest.hpp"
 #include "tests/support/wait.hpp"
@@ -24,20 +25,7 @@ using courier::test::wait_until;
 namespace {
 
 /// What the watchers of a test saw.
-struct seen {
-  std::mutex mutex;
-  std::vector<down> downs;
-  std::atomic<int> count{0};
-  void add(down d) {
-    std::lock_guard lock(mutex);
-    downs.push_back(std::move(d));
-    count.fetch_add(1);
-  }
-  std::vector<down> snapshot() {
-    std::lock_guard lock(mutex);
-    return downs;
-  }
-};
+using seen = courier::test::collected<down>;
 
 class target : public actor<target> {
  public:
