@@ -25,20 +25,10 @@ using courier::test::wait_until;
 namespace {
 
 /// What the incarnations of a test's actor did.
-struct trace {
-  std::mutex mutex;
-  std::vector<std::string> events;
+struct trace : courier::test::collected<std::string> {
   std::atomic<int> starts{0};
   std::atomic<int> stops{0};
   std::atomic<int> handled{0};
-  void add(std::string e) {
-    std::lock_guard lock(mutex);
-    events.push_back(std::move(e));
-  }
-  std::vector<std::string> snapshot() {
-    std::lock_guard lock(mutex);
-    return events;
-  }
 };
 
 struct boom {};
