@@ -40,6 +40,7 @@ struct hold {
   gate* g;
   monitor_id cancel = 0;  // demonitored once the gate opens
   std::atomic<int>* result;
+  std::atomic<bool>* inside = nullptr;  // set once the handler runs
 };
 struct cancel {
   monitor_id id;
@@ -52,6 +53,7 @@ class watcher : public actor<watcher> {
   monitor_id on(watch<target> w, context<watcher>& ctx) { return ctx.monitor(w.who); }
   void on(down d) { seen_->add(std::move(d)); }
   void on(hold h, context<watcher>& ctx) {
+    if (h.inside) h.inside->store(true);
     h.g->wait();
     h.result->store(h.cancel ? (ctx.demonitor(h.cancel) ? 1 : 0) : -1);
   }
@@ -341,12 +343,14 @@ TEST_CASE("a down is never refused for capacity: it bypasses a full bounded mail
   (void)w.ask(watch<target>{t}).get().value();
   gate g;
   std::atomic<int> result{-2};
-  REQUIRE(w.send(hold{&g, 0, &result}).has_value());
-  REQUIRE(wait_until([&] { return rt.stats().handled >= 1 && rt.metrics().queued_messages <= 1; }));
-  // The watcher is inside `hold`; fill its one slot.
-  while (w.send(cancel{0}).has_value()) {
-  }
-  CHECK(w.send(cancel{0}).error().code() == errc::mailbox_full);
+  std::atomic<bool> inside{false};
+  REQUIRE(w.send(hold{&g, 0, &result, &inside}).has_value());
+  REQUIRE(wait_until([&] { return inside.load(); }));
+  // The watcher is inside `hold` (its slot is free again): fill the one slot.
+  REQUIRE(w.send(cancel{0}).has_value());
+  auto refused = w.send(cancel{0});
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code() == errc::mailbox_full);
   t.stop();
   t.join();
   g.open();
