@@ -167,7 +167,7 @@ void failed(cell_base* cell, std::string_view what) noexcept {
 
 std::uint32_t incarnation_of(const cell_base* cell) noexcept {
   auto* x = extras_if_any(core_of(*cell));
-  return x && x != nullptr ? x->incarnation : 0;
+  return x ? x->incarnation : 0;
 }
 
 bool restarting_of(const cell_base* cell) noexcept {
