@@ -1,7 +1,8 @@
 #pragma once
-// The runtime's state of one actor, kept in the opaque block at the start of
-// its cell (detail::cell_base::runtime_block): the users' programs see only
-// the block's size, so this struct can change without touching their code.
+// The runtime's state of one actor, kept in the opaque block of its cell
+// (detail::cell_base::runtime_block, after the address count and the runtime's
+// word): the users' programs see only the block's size, so this struct can
+// change without touching their code.
 // The transitions on the words below are runtime/actor/state.hpp's.
 
 #include <atomic>

@@ -6,7 +6,7 @@
 // object follows in memory (cell<A>, context.hpp). Every transition of that
 // state is a function of runtime/actor/state.hpp.
 //
-// ABI: the block's size and the three public fields are part of
+// ABI: the block's size and the four public fields are part of
 // libcourier.so.0's ABI; what the runtime keeps inside the block is not
 // (docs/api.md, "Versions and ABI").
 
@@ -42,7 +42,7 @@ struct cell_ops {
 /// (type_metrics.hpp): this capacity.
 inline constexpr std::uint32_t unbounded_counted = UINT32_MAX;
 
-/// Bytes the runtime keeps at the start of every cell.
+/// Bytes of the runtime's block in every cell.
 inline constexpr std::size_t cell_runtime_bytes = 80;
 
 struct cell_base {
