@@ -70,4 +70,47 @@ struct spawn_options {
   failure_policy failure{};
 };
 
+// -- supervisors (courier/supervisor.hpp, docs/supervision.md) ------------------------
+
+/// Which children a supervisor restarts when one of them fails or ends.
+enum class restart_strategy : std::uint8_t {
+  one_for_one,   // only that child
+  one_for_all,   // every child
+  rest_for_one,  // that child and every child started after it
+};
+
+/// When a supervised child is brought back.
+enum class restart_type : std::uint8_t {
+  permanent,  // always (after a failure, an abnormal end, or its own stop)
+  transient,  // after a failure or an abnormal end (failed, linked), not after a normal one
+  temporary,  // never: it is removed from its supervisor when it ends
+};
+
+/// child_spec::shutdown: wait for the child however long it takes.
+inline constexpr std::chrono::milliseconds infinite = std::chrono::milliseconds::max();
+
+/// How a supervisor reacts (rt.spawn<courier::supervisor>(flags, children...)).
+struct supervisor_flags {
+  restart_strategy strategy = restart_strategy::one_for_one;
+  /// At most this many restarts (events that restart or respawn anything) ...
+  std::uint32_t intensity = 3;
+  /// ... within any window of this length; one more and the supervisor
+  /// stops its children and ends with exit_reason::failed.
+  std::chrono::milliseconds period{5000};
+};
+
+/// One supervised child.
+struct child_spec {
+  /// Unique within its supervisor, not empty (which_child, terminate_child).
+  std::string id;
+  restart_type restart = restart_type::permanent;
+  /// How long the supervisor waits for the child to finish (or to be torn
+  /// down in a group restart) before it reports it through the error hook;
+  /// `infinite`; 0 = it does not wait when it stops its children.
+  std::chrono::milliseconds shutdown{5000};
+  /// Name and capacity of every incarnation; `options.failure` is ignored
+  /// (the supervisor decides).
+  spawn_options options{};
+};
+
 }  // namespace courier

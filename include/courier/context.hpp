@@ -86,10 +86,14 @@ class context : private detail::cell_base {
   }
 
   /// Stop after the current message; queued messages are dropped.
-  void stop() noexcept { detail::stop(base()); }
+  void stop() noexcept { detail::end_self(base(), false); }
 
   /// Close the mailbox; handle what is queued, then stop.
-  void shutdown() noexcept { detail::shutdown(base()); }
+  void shutdown() noexcept { detail::end_self(base(), true); }
+
+  /// The supervisor this actor is a child of; an empty address if it has
+  /// none. Siblings are found through it (courier::which_child), in on_start.
+  address<courier::supervisor> supervisor() noexcept;
 
   /// Spawns a child (same forms as runtime::spawn).
   template <class B, class... Args>
@@ -275,3 +279,4 @@ struct cell final : context<A> {
 #include <courier/detail/spawn.hpp>
 #include <courier/detail/awaitables.hpp>
 #include <courier/detail/down_envelope.hpp>
+#include <courier/supervisor.hpp>

@@ -14,5 +14,6 @@
 #include <courier/reply.hpp>
 #include <courier/runtime.hpp>
 #include <courier/stats.hpp>
+#include <courier/supervisor.hpp>
 #include <courier/task.hpp>
 #include <courier/version.hpp>

@@ -21,6 +21,8 @@ class task;
 struct config;
 struct spawn_options;
 struct stats;
+class supervisor;
+class child_def;
 
 }  // namespace courier
 

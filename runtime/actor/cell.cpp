@@ -18,6 +18,7 @@
 #include "runtime/support/chaos.hpp"
 #include "runtime/support/probes.hpp"
 #include "runtime/system/system.hpp"
+#include "runtime/supervision/supervisor.hpp"
 
 namespace courier::internal {
 
@@ -80,6 +81,7 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   counters.add_seq_cst(&counter_set::stopped);  // seq_cst: before actor_finished()'s load
   sys.registry().remove(&cell);
   wake_joiners(core);
+  if (x && x->sup) report_exit(cell, *x);  // done first: a respawn comes after the old cell's end
   settle(cell, counters);
   // Addresses remain: the memory outlives this turn and needs the system for
   // late drops and its own release.
@@ -101,18 +103,19 @@ void settle(cell_base& cell, counter_sink counters) noexcept {
   }
 }
 
-void request_end(cell_base* cell, std::uint32_t request, exit_reason reason) noexcept {
+bool request_end(cell_base* cell, std::uint32_t request, exit_reason reason) noexcept {
   auto& core = core_of(*cell);
   auto none = no_reason;
   // acq_rel: the first requester's reason, published with its lifecycle bit
   // (the owner's acquire in finish()); later requesters keep it.
-  core.requested_reason.compare_exchange_strong(none, static_cast<std::uint8_t>(reason), std::memory_order_acq_rel,
-                                                std::memory_order_acquire);
+  bool first = core.requested_reason.compare_exchange_strong(none, static_cast<std::uint8_t>(reason),
+                                                             std::memory_order_acq_rel, std::memory_order_acquire);
   if (state::request_end(core, request, chaos_hook{})) system_of(*cell).scheduler().schedule(cell);
   if (request & bits::stop_requested)
     detail::wake(cell);  // a suspended coroutine handler is destroyed, a dormant actor finishes, by the next turn
   else if (state::rouse(core))
     system_of(*cell).scheduler().schedule(cell);  // shutdown() cuts a dormant actor's backoff short
+  return first;
 }
 
 /// The memory of a cell that never ran, or whose last owner let go.
@@ -239,9 +242,17 @@ void shutdown(cell_base* cell) noexcept {
   internal::request_end(cell, internal::bits::shutdown_requested, exit_reason::normal);
 }
 
+void end_self(cell_base* cell, bool drain) noexcept {
+  bool first = internal::request_end(cell, drain ? internal::bits::shutdown_requested : internal::bits::stop_requested,
+                                     exit_reason::normal);
+  if (!first) return;
+  // Owner only (a context call): read by its last turn.
+  if (auto* x = internal::extras_if_any(core_of(*cell)); x && x->sup) x->ended_by_self = true;
+}
+
 exit_reason stop_reason_of(const cell_base* cell) noexcept {
   auto* x = internal::extras_if_any(core_of(*cell));
-  if (x && x->restarting) return exit_reason::failed;  // the on_stop of an in-place restart
+  if (x && x->restarting) return x->teardown_reason;  // the on_stop of an in-place restart
   return core_of(*cell).recorded_reason();
 }
 
@@ -275,7 +286,7 @@ void prepare(cell_base* cell, internal::system* sys, const cell_ops* ops, std::u
   auto* core = ::new (static_cast<void*>(cell->runtime_block)) internal::cell_core();
   core->capacity() = capacity;
   mailbox::init(*core);
-  if (options.name.empty() && options.failure.action == on_failure::resume) return;
+  if (options.name.empty() && options.failure.action == on_failure::resume && !factory) return;
   internal::cell_extras* x = nullptr;
   try {
     x = new internal::cell_extras();

@@ -20,9 +20,14 @@
 #include <courier/config.hpp>
 #include <courier/detail/monitors.hpp>
 
+namespace courier::detail {
+struct supervisor_state;
+}
+
 namespace courier::internal {
 
 struct cell_core;
+using sup_core = detail::supervisor_state;
 
 struct cell_extras {
   cell_extras() = default;
@@ -79,6 +84,32 @@ struct cell_extras {
   bool restarting = false;
   /// The pending restart holds an address (reachability) until on_start ran.
   bool holds_address = false;
+  /// Why the incarnation being torn down ends (ctx.stop_reason() in its on_stop):
+  /// `failed`, or `shutdown` for a supervisor's group restart.
+  exit_reason teardown_reason = exit_reason::failed;
+
+  // -- supervision (runtime/supervision/supervisor.cpp) ---------------------------------
+  /// A supervised child: its supervisor's state (one reference) and one
+  /// address of the supervisor's cell (a child keeps its supervisor
+  /// reachable). Both released when the child finishes.
+  sup_core* sup = nullptr;
+  detail::cell_base* sup_cell = nullptr;
+  /// The child's restart type (a `temporary` child stops on a failure).
+  restart_type sup_type = restart_type::permanent;
+  /// The generation of the running incarnation, written by the supervisor
+  /// while the child is dormant (published by its rouse()) or before start.
+  std::atomic<std::uint32_t> sup_gen{0};
+  /// The generation a teardown was requested for (stored before
+  /// request_teardown(); a request for an earlier one is stale).
+  std::atomic<std::uint32_t> teardown_gen{0};
+  /// Owner only: the restart bit is this incarnation's own failure.
+  bool failure_pending = false;
+  /// Owner only: the actor asked for its own end (ctx.stop() / ctx.shutdown()
+  /// came first): a supervisor respawns a permanent child that did.
+  bool ended_by_self = false;
+  /// A supervisor's own cell: its state (one reference), for the hold of
+  /// its end while children finish.
+  sup_core* sup_self = nullptr;
 };
 
 /// The extras of `core`, created on first use (any thread: the creator wins a

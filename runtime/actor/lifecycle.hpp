@@ -29,8 +29,8 @@ void settle(detail::cell_base& cell, counter_sink counters) noexcept;
 void release_cell(detail::cell_base* cell) noexcept;
 
 /// stop() / shutdown() (`request` = the lifecycle bit) with the reason the
-/// actor will end with, unless someone asked first.
-void request_end(detail::cell_base* cell, std::uint32_t request, exit_reason reason) noexcept;
+/// actor will end with, unless someone asked first (true: we were first).
+bool request_end(detail::cell_base* cell, std::uint32_t request, exit_reason reason) noexcept;
 
 /// Frees a cell's memory (its runtime block, then the cell itself).
 void free_cell(detail::cell_base* cell) noexcept;

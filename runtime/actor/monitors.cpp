@@ -9,6 +9,7 @@
 
 #include "runtime/actor/core.hpp"
 #include "runtime/actor/extras.hpp"
+#include "runtime/supervision/supervisor.hpp"
 #include "runtime/actor/lifecycle.hpp"
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/support/chaos.hpp"
@@ -114,6 +115,8 @@ void free_extras(cell_core& core) noexcept {
   auto* x = core.extras.load(std::memory_order_relaxed);  // relaxed: the last owner frees; release_memory() ordered it
   if (x && x != &closed_marker()) {
     if (x->factory) x->factory->destroy(x->factory);
+    unbind(*x);  // a supervised child that never ran
+    if (x->sup_self) release_sup(x->sup_self);
     delete x;
   }
   core.extras.store(nullptr, std::memory_order_relaxed);  // relaxed: as above

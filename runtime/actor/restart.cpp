@@ -21,6 +21,7 @@
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/support/chaos.hpp"
 #include "runtime/system/system.hpp"
+#include "runtime/supervision/supervisor.hpp"
 
 namespace courier::internal {
 
@@ -35,6 +36,8 @@ void wake_job(void* target, void*, bool) noexcept {
   if (state::wake(core_of(*cell))) system_of(*cell).scheduler().schedule(cell);
   release_cell(cell);
 }
+
+}  // namespace
 
 /// Records the failure text (for `down`s and links) and stops the actor
 /// with reason `failed`, also over a shutdown already requested (a failure
@@ -57,8 +60,6 @@ void stop_failed(cell_base& cell, cell_extras* x, std::string_view what) noexcep
   }
   request_end(&cell, bits::stop_requested, exit_reason::failed);
 }
-
-}  // namespace
 
 bool rebuild(cell_base& cell) noexcept {
   auto& core = core_of(cell);
@@ -84,10 +85,22 @@ restart_step restart(cell_base& cell, counter_sink& counters) noexcept {
   auto& core = core_of(cell);
   auto& x = *extras_if_any(core);
   state::clear_restart(core);
-  if (!x.holds_address) {  // the pending restart is an address until the new on_start ran
+  bool supervised = x.sup != nullptr;
+  bool failure = std::exchange(x.failure_pending, false);
+  if (supervised && !failure) {
+    // A teardown its supervisor requested (a group restart), unless it was
+    // meant for an earlier incarnation. acquire: pairs with the
+    // supervisor's release store before its request_teardown().
+    if (x.teardown_gen.load(std::memory_order_acquire) != x.sup_gen.load(std::memory_order_relaxed))
+      return restart_step::ignored;
+  }
+  // The pending restart is an address until the new on_start ran (a
+  // supervised child's supervisor holds one anyway).
+  if (!supervised && !x.holds_address) {
     state::revive_address(core);
     x.holds_address = true;
   }
+  x.teardown_reason = (supervised && !failure) ? exit_reason::shutdown : exit_reason::failed;
   // Teardown: what the incarnation set up through its context goes.
   withdraw_monitors(core);
   revoke_own_links(core);
@@ -101,8 +114,23 @@ restart_step restart(cell_base& cell, counter_sink& counters) noexcept {
     x.restarting = false;
     x.object_gone = true;
   }
-  counters.add(&counter_set::restarted);
   COURIER_CHAOS_POINT("restart: torn down, before the backoff");
+  if (supervised) {
+    // Dormant until the supervisor decides (it rouses, or stops, the child).
+    // Reported once parked: a rouse can only find a dormant child. The
+    // state reference keeps the supervisor's state for the report, which
+    // runs when the cell may already belong to another worker.
+    auto* sup = x.sup;
+    auto gen = x.sup_gen.load(std::memory_order_relaxed);  // relaxed: written before our own wake-up
+    retain_sup(sup);
+    auto parked = state::go_dormant(core, bits::end_requested) == suspend_result::parked;
+    if (parked) report_dormant(sup, &cell, gen, failure);
+    release_sup(sup);
+    if (parked) return restart_step::dormant;  // not ours any more
+    // stopped or shut down first: a stop finishes, a shutdown rebuilds and drains
+  } else {
+    counters.add(&counter_set::restarted);
+  }
   // Backoff: min(max, min * 2^(k-1)) for the k-th consecutive restart.
   auto wait = std::chrono::milliseconds{0};
   if (x.policy.backoff_min.count() > 0 && !system_of(cell).shutdown_begun()) {
@@ -110,7 +138,7 @@ restart_step restart(cell_base& cell, counter_sink& counters) noexcept {
     wait = x.policy.backoff_min * (std::int64_t{1} << (k > 0 ? k - 1 : 0));
     if (x.policy.backoff_max.count() != 0) wait = std::min(wait, x.policy.backoff_max);
   }
-  if (wait.count() > 0) {
+  if (wait.count() > 0 && !supervised) {
     state::hold_memory(core);  // the timer's
     detail::add_timer(cell.sys, clock::now() + wait, detail::timer_job{&wake_job, &cell, nullptr});
     if (state::go_dormant(core) == suspend_result::parked) return restart_step::dormant;  // not ours any more
@@ -137,6 +165,21 @@ using internal::extras_if_any;
 void failed(cell_base* cell, std::string_view what) noexcept {
   auto& core = core_of(*cell);
   auto* x = extras_if_any(core);
+  if (x && x->sup) {  // a supervised child: torn down and dormant, its supervisor decides
+    auto requested = internal::state::end_requested(core);
+    if (requested & internal::bits::stop_requested) return;  // stopping anyway
+    // temporary, or already asked to end (its supervisor is ending, or the
+    // runtime is): no new incarnation
+    if (x->sup_type == restart_type::temporary || (requested & internal::bits::shutdown_requested) ||
+        internal::system_of(*cell).shutdown_begun()) {
+      internal::stop_failed(*cell, x, what);
+      return;
+    }
+    internal::set_failure_text(*x, what);
+    x->failure_pending = true;
+    internal::state::request_restart(core);
+    return;
+  }
   if (!x || x->policy.action == on_failure::resume) return;
   if (internal::state::end_requested(core) & internal::bits::stop_requested) return;  // stopping anyway
   if (x->policy.action == on_failure::stop || internal::system_of(*cell).shutdown_begun()) {

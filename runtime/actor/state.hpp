@@ -124,7 +124,7 @@ enum class suspend_result : std::uint8_t {
 /// What a resuming turn must do with the frame.
 enum class resume_result : std::uint8_t {
   resume,  // go on with the frame
-  cancel,  // stop() was requested: destroy the frame unfinished
+  cancel,  // stop() or a teardown was requested: destroy the frame unfinished
 };
 
 /// The runtime's atomics (the Relacy model passes its own policy).
@@ -266,6 +266,15 @@ struct actor_state {
   static void request_restart(Cell& cell) noexcept {
     M::at(cell.lifecycle_word).fetch_or(bits::restart_requested, M::relaxed);
   }
+  /// A supervisor asks a child for a teardown (a group restart): the same
+  /// bit, from another thread. The caller then makes the owner look (a
+  /// wake of a suspension, or a message: runtime/supervision). acq_rel:
+  /// release publishes the teardown's generation (stored before) to the
+  /// owner's acquire in end_requested(); acquire lets us see `done`. True
+  /// unless the actor is done.
+  [[nodiscard]] static bool request_teardown(Cell& cell) noexcept {
+    return !(M::at(cell.lifecycle_word).fetch_or(bits::restart_requested, M::acq_rel) & bits::done);
+  }
   /// The owner starts the teardown. relaxed: as above.
   static void clear_restart(Cell& cell) noexcept {
     M::at(cell.lifecycle_word).fetch_and(~bits::restart_requested, M::relaxed);
@@ -336,9 +345,11 @@ struct actor_state {
   /// must not touch the cell again. acq_rel: release publishes the frame to
   /// the waker (which schedules the next turn); acquire pairs with wake()'s
   /// fetch_or when it came first.
+  /// A teardown requested first (request_teardown()) also resumes: the
+  /// frame is then cancelled (resume()), as for stop().
   [[nodiscard]] static suspend_result suspend(Cell& cell) noexcept {
     auto old = M::at(cell.lifecycle_word).fetch_or(bits::suspended, M::acq_rel);
-    return (old & bits::woken) ? suspend_result::resume : suspend_result::parked;
+    return (old & (bits::woken | bits::restart_requested)) ? suspend_result::resume : suspend_result::parked;
   }
 
   /// The event a suspended handler awaits happened, a dormant actor's
@@ -361,15 +372,25 @@ struct actor_state {
   /// (rouse() and wake() act on `dormant` alone). acq_rel: release publishes
   /// the teardown to the turn a waker schedules; acquire pairs with the
   /// waker's RMW when it came first.
-  [[nodiscard]] static suspend_result go_dormant(Cell& cell) noexcept {
+  ///
+  /// `interrupted_by` names the bits that keep the owner going: the
+  /// default (a backoff) is a wake or an end request. A supervised child
+  /// waits for its supervisor's rouse() alone, so only an end request
+  /// interrupts it, and a stale `woken` (a stop's wake that a teardown
+  /// overtook) is cleared as it parks (or rouse() would never find it). A
+  /// supervisor waiting for its children to finish is already ending: only
+  /// a wake (an event) interrupts it.
+  [[nodiscard]] static suspend_result go_dormant(Cell& cell,
+                                                 std::uint32_t interrupted_by = bits::woken | bits::end_requested) noexcept {
     auto old = M::at(cell.lifecycle_word).load(M::acquire);  // acquire: validated by the CAS
     for (;;) {
-      if (old & (bits::woken | bits::end_requested)) {
+      if (old & interrupted_by) {
         // acq_rel: as in resume(); a stale `woken` (the timer fired early) goes
         M::at(cell.lifecycle_word).fetch_and(~bits::woken, M::acq_rel);
         return suspend_result::resume;
       }
-      if (M::at(cell.lifecycle_word).compare_exchange_weak(old, old | bits::dormant, M::acq_rel, M::acquire))
+      if (M::at(cell.lifecycle_word)
+              .compare_exchange_weak(old, (old | bits::dormant) & ~bits::woken, M::acq_rel, M::acquire))
         return suspend_result::parked;
     }
   }
@@ -378,10 +399,16 @@ struct actor_state {
   /// it leaves a live actor's `woken` alone (a coroutine it may suspend later
   /// must not resume spuriously). The caller set `shutdown_requested` first:
   /// go_dormant() either sees that bit, or this sees `dormant`.
-  [[nodiscard]] static bool rouse(Cell& cell) noexcept {
+  ///
+  /// `state`: `dormant` (the default), or `suspended` for a supervisor's
+  /// teardown request to a child awaiting in a coroutine handler (which
+  /// must not find a stale `woken` later, as wake() would leave on a
+  /// running actor; the race with a suspension still to come is closed by
+  /// suspend(), which sees the teardown bit).
+  [[nodiscard]] static bool rouse(Cell& cell, std::uint32_t state = bits::dormant) noexcept {
     auto old = M::at(cell.lifecycle_word).load(M::relaxed);  // relaxed: validated by the CAS
     for (;;) {
-      if (!(old & bits::dormant) || (old & bits::woken)) return false;
+      if (!(old & state) || (old & bits::woken)) return false;
       // acq_rel: as in wake()
       if (M::at(cell.lifecycle_word).compare_exchange_weak(old, old | bits::woken, M::acq_rel, M::relaxed))
         return true;
@@ -399,7 +426,7 @@ struct actor_state {
   /// our later writes for the next waker.
   [[nodiscard]] static resume_result resume(Cell& cell) noexcept {
     auto old = M::at(cell.lifecycle_word).fetch_and(~(bits::suspended | bits::woken), M::acq_rel);
-    return (old & bits::stop_requested) ? resume_result::cancel : resume_result::resume;
+    return (old & (bits::stop_requested | bits::restart_requested)) ? resume_result::cancel : resume_result::resume;
   }
 
   /// True while a suspension owns the actor (diagnostics: relaxed would do,

@@ -9,6 +9,7 @@
 #include "runtime/sched/worker.hpp"
 #include "runtime/support/chaos.hpp"
 #include "runtime/support/probes.hpp"
+#include "runtime/supervision/supervisor.hpp"
 
 namespace courier::internal {
 
@@ -64,13 +65,14 @@ batch_end handle_batch(cell_core& cell, mailbox& box, counter_sink& counters, st
   }
 }
 
-enum class turn_step { released, reschedule, finished, drain };
+enum class turn_step { released, reschedule, finished, drain, held };
 
 /// After a batch: finish, give the actor up (one CAS), or keep it.
 turn_step end_turn(cell_core& cell, mailbox& box, counter_sink& counters) noexcept {
   for (;;) {
     auto requested = state::end_requested(cell);
     if (requested & bits::stop_requested) {
+      if (hold_end(cell.base())) return turn_step::held;
       finish(cell.base(), counters);
       return turn_step::finished;
     }
@@ -82,6 +84,7 @@ turn_step end_turn(cell_core& cell, mailbox& box, counter_sink& counters) noexce
     if ((requested & bits::shutdown_requested) || state::unreachable(cell)) {
       (void)state::close(cell, chaos_hook{});  // the owner closes: it cannot find `idle`
       if (!box.empty()) return turn_step::drain;
+      if (hold_end(cell.base())) return turn_step::held;
       finish(cell.base(), counters);
       return turn_step::finished;
     }
@@ -131,6 +134,7 @@ turn_end run_turn(cell_base& base, worker& w) {
   for (;;) {
     switch (handle_batch(cell, box, counters, budget)) {
       case batch_end::stop:
+        if (hold_end(base)) return turn_end::suspended;  // a supervisor whose children still finish
         finish(base, counters);
         return turn_end::finished;
       case batch_end::restart:
@@ -138,6 +142,7 @@ turn_end run_turn(cell_base& base, worker& w) {
           case restart_step::rebuilt:
             return turn_end::reschedule;  // the next turn starts with on_start
           case restart_step::failed_again:
+          case restart_step::ignored:
             continue;  // the constructor threw: the policy's verdict (restart or stop bit) comes next
           case restart_step::dormant:
             return turn_end::suspended;  // owned by the backoff timer (or stop / shutdown) now
@@ -168,6 +173,8 @@ turn_end run_turn(cell_base& base, worker& w) {
         return turn_end::finished;
       case turn_step::drain:
         continue;  // the messages queued before the close, with what is left of the budget
+      case turn_step::held:
+        return turn_end::suspended;  // a supervisor waits for its children, dormant
     }
   }
 }

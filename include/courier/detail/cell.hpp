@@ -91,6 +91,9 @@ void release_address(cell_base* cell) noexcept;
 
 void stop(cell_base* cell) noexcept;
 void shutdown(cell_base* cell) noexcept;
+/// ctx.stop() / ctx.shutdown() (`drain`): the actor ends by itself, which a
+/// supervisor tells apart from a stop from outside.
+void end_self(cell_base* cell, bool drain) noexcept;
 bool done(const cell_base* cell) noexcept;
 /// Blocks until done, or until `until` when `timed`; returns done.
 bool join(cell_base* cell, bool timed, std::chrono::steady_clock::time_point until) noexcept;

@@ -82,23 +82,36 @@ inline std::string_view invalid_options(const spawn_options& options) noexcept {
   return {};
 }
 
+/// A supervisor's hooks around spawn (courier/supervisor.hpp): its
+/// definitions are checked before it starts, its static children started
+/// right after (before spawn returns).
+template <class A>
+inline constexpr bool is_supervisor = std::is_same_v<A, courier::supervisor>;
+std::string_view check_spawned_supervisor(courier::supervisor& s) noexcept;
+void start_spawned_supervisor(courier::supervisor& s, cell_base* self);
+void bind_child(cell_base* cell, const void* binding);
+
+/// Builds and starts an actor: its cell with one address for the caller,
+/// or null (bad options, or the runtime no longer accepts actors). A
+/// supervised child (`binding`) always keeps copies of its arguments (its
+/// supervisor may rebuild it in place) and is bound before it starts.
 template <class A, class... Args>
-address<A> spawn_actor(internal::system* sys, spawn_options options, Args&&... args) {
+cell_base* spawn_cell(internal::system* sys, const spawn_options& options, const void* binding, Args&&... args) {
   static_assert(std::is_base_of_v<actor<A>, A>, "courier: an actor derives from courier::actor<Self>");
   static_assert(std::is_constructible_v<A, Args&&...>,
                 "courier: the actor cannot be constructed from these spawn arguments");
   auto name = options.name.empty() ? type_name<A>() : std::string_view(options.name);
-  if (auto bad = invalid_options(options); !bad.empty()) {
+  if (auto bad = binding ? std::string_view{} : invalid_options(options); !bad.empty()) {
     reject_spawn(sys, name, bad);
-    return {};
+    return nullptr;
   }
   rebuild_base* factory = nullptr;
-  if (options.failure.action == on_failure::restart) {
+  if (binding || options.failure.action == on_failure::restart) {
     if constexpr ((std::is_copy_constructible_v<std::decay_t<Args>> && ...)) {
       factory = make<rebuilder<A, std::decay_t<Args>...>>(args...);  // copies, before `args` are moved from
     } else {
       reject_spawn(sys, name, "invalid_argument: a restart policy needs copy-constructible spawn arguments");
-      return {};
+      return nullptr;
     }
   }
   cell<A>* c = nullptr;
@@ -114,8 +127,9 @@ address<A> spawn_actor(internal::system* sys, spawn_options options, Args&&... a
   if (measure_actor_type<A> && capacity == 0) capacity = unbounded_counted;
   try {
     prepare(base, sys, &actor_ops<A>::table, capacity, options, factory);
+    if (binding) bind_child(base, binding);
   } catch (...) {
-    detail::destroy(c);  // prepare() undid its own part, the factory included
+    abandon(base);  // prepare() undid its own part, the factory included
     throw;
   }
   try {
@@ -125,12 +139,38 @@ address<A> spawn_actor(internal::system* sys, spawn_options options, Args&&... a
     abandon(base);
     throw;
   }
+  if constexpr (is_supervisor<A>) {
+    if (auto bad = check_spawned_supervisor(c->actor); !bad.empty()) {
+      reject_spawn(sys, name, bad);
+      c->actor.~A();
+      abandon(base);
+      return nullptr;
+    }
+  }
   if (!start(base)) {
     c->actor.~A();
     abandon(base);
-    return {};
+    return nullptr;
   }
-  return access::adopt<A>(base);
+  if constexpr (is_supervisor<A>) {
+    try {
+      start_spawned_supervisor(c->actor, base);  // the static children, in order
+    } catch (...) {
+      release_address(base);  // the supervisor is stopping (with what it started); ours goes
+      throw;
+    }
+  }
+  return base;
+}
+
+template <class A, class... Args>
+address<A> spawn_actor(internal::system* sys, spawn_options options, Args&&... args) {
+  return access::adopt<A>(spawn_cell<A>(sys, options, nullptr, std::forward<Args>(args)...));
+}
+
+template <class A, class... Args>
+cell_base* spawn_supervised(internal::system* sys, const spawn_options& options, const void* binding, Args&&... args) {
+  return spawn_cell<A>(sys, options, binding, std::forward<Args>(args)...);
 }
 
 }  // namespace courier::detail
