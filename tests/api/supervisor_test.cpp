@@ -688,3 +688,138 @@ TEST_CASE("runtime shutdown with a supervision tree finishes every actor") {
   auto s = rt.stats();
   CHECK(s.spawned == s.stopped);
 }
+
+TEST_CASE("race: the supervisor stopped during a group restart rebuilds nothing; dormant children just finish") {
+  auto j = std::make_shared<journal>();
+  auto log = std::make_shared<hook_log>();
+  runtime rt{{.workers = 2}};
+  install(rt, log);
+  auto sup = rt.spawn<supervisor>(supervisor_flags{.strategy = restart_strategy::one_for_all, .intensity = 10},
+                                  member_def(j, "a"), child<member>({.id = "b", .shutdown = 5ms}, j, std::string("b")));
+  auto a = which_child<member>(sup, "a").value();
+  auto b = which_child<member>(sup, "b").value();
+  REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
+  gate g;
+  REQUIRE(b.send(hold{&g}).has_value());
+  REQUIRE(a.send(boom{}).has_value());
+  for (int i = 0; i < 5; ++i) REQUIRE(a.send(work{i}).has_value());  // kept while a is dormant
+  REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
+  sup.stop();
+  g.open();
+  REQUIRE(sup.join_for(30s));
+  CHECK(a.done());
+  CHECK(b.done());
+  CHECK(j->starts.load() == 2);  // no rebuild started
+  CHECK(j->count_of("stop a failed restarting") == 1);
+  CHECK(j->count_of("stop b shutdown") + j->count_of("stop b shutdown restarting") == 1);  // one on_stop each
+  CHECK(j->handled.load() == 0);  // a's queue was dropped
+  CHECK(rt.shutdown());
+}
+
+TEST_CASE("race: a child that fails while its supervisor shuts down is stopped, not restarted") {
+  auto j = std::make_shared<journal>();
+  runtime rt{{.workers = 2}};
+  rt.set_error_hook([](std::string_view, std::string_view, std::string_view) {});
+  auto sup = rt.spawn<supervisor>(supervisor_flags{}, member_def(j, "a"));
+  auto a = which_child<member>(sup, "a").value();
+  gate g;
+  REQUIRE(a.send(hold_then_boom{&g}).has_value());
+  REQUIRE(wait_until([&] { return j->has("holding a"); }));
+  sup.shutdown();
+  REQUIRE(wait_until([&] { return !a.send(work{-1}).has_value(); }));  // a was asked to shut down
+  g.open();
+  REQUIRE(sup.join_for(30s));
+  CHECK(j->count_of("start a") == 1);
+  CHECK(j->has("stop a failed"));
+  CHECK(rt.shutdown());
+}
+
+namespace {
+
+/// on_start throws for the incarnations the shared plan says.
+struct start_plan {
+  std::atomic<int> incarnations{0};
+  int throw_at = -1;
+};
+
+class shaky_start : public actor<shaky_start> {
+ public:
+  explicit shaky_start(std::shared_ptr<start_plan> p) : p_(std::move(p)) {}
+  void on_start(context<shaky_start>&) {
+    if (p_->incarnations.fetch_add(1) == p_->throw_at) throw std::runtime_error("on_start failed");
+  }
+  void on(boom) { throw std::runtime_error("boom"); }
+  int on(work w) const { return w.n; }
+
+ private:
+  std::shared_ptr<start_plan> p_;
+};
+
+}  // namespace
+
+TEST_CASE("race: a child whose rebuild fails in on_start is one more failure event, counted, restarted again") {
+  auto plan = std::make_shared<start_plan>();
+  plan->throw_at = 1;  // the first rebuild's on_start throws
+  runtime rt{{.workers = 2}};
+  rt.set_error_hook([](std::string_view, std::string_view, std::string_view) {});
+  SUBCASE("within the intensity: a third incarnation runs") {
+    auto sup = rt.spawn<supervisor>(supervisor_flags{.intensity = 2}, child<shaky_start>({.id = "s"}, plan));
+    auto s = which_child<shaky_start>(sup, "s").value();
+    (void)s.ask(boom{}).get();
+    CHECK(s.ask(work{3}).get().value() == 3);
+    CHECK(plan->incarnations.load() == 3);
+    CHECK(rt.stats().restarted == 2);
+    CHECK(!sup.done());
+  }
+  SUBCASE("beyond it: the supervisor escalates") {
+    auto sup = rt.spawn<supervisor>(supervisor_flags{.intensity = 1}, child<shaky_start>({.id = "s"}, plan));
+    auto s = which_child<shaky_start>(sup, "s").value();
+    (void)s.ask(boom{}).get();
+    REQUIRE(sup.join_for(30s));
+    CHECK(plan->incarnations.load() == 2);
+  }
+  CHECK(rt.shutdown());
+}
+
+TEST_CASE("race: terminate_child while the child exits by itself: ok, removed, never left running") {
+  for (int round = 0; round < 200; ++round) {
+    auto j = std::make_shared<journal>();
+    runtime rt{{.workers = 2}};
+    auto sup = rt.spawn<supervisor>(supervisor_flags{.intensity = 1000}, member_def(j, "p"));
+    auto p = which_child<member>(sup, "p").value();
+    REQUIRE(p.send(quit{}).has_value());
+    auto r = terminate_child(sup, "p");
+    // ok, or the respawned p was removed just as well: never an error about a child exiting
+    CHECK(r.has_value());
+    REQUIRE(wait_until([&] { return !which_child<member>(sup, "p").has_value(); }));
+    REQUIRE(wait_until([&] { return rt.stats().stopped + 1 == rt.stats().spawned; }));  // only the supervisor runs
+    CHECK(rt.shutdown());
+  }
+}
+
+TEST_CASE("race: start_child concurrent with escalation: an address whose child is then stopped, or actor_stopped") {
+  for (int round = 0; round < 20; ++round) {
+    auto j = std::make_shared<journal>();
+    runtime rt{{.workers = 2}};
+    rt.set_error_hook([](std::string_view, std::string_view, std::string_view) {});
+    auto sup = rt.spawn<supervisor>(supervisor_flags{.intensity = 0}, member_def(j, "a"));
+    auto a = which_child<member>(sup, "a").value();
+    std::vector<address<member>> started;
+    int refused = 0;
+    std::thread starter([&] {
+      for (int i = 0; i < 200; ++i) {
+        auto r = start_child<member>(sup, {.id = "d" + std::to_string(i)}, j, std::string("d"));
+        if (r.has_value())
+          started.push_back(r.value());
+        else if (r.error().code() == errc::actor_stopped)
+          ++refused;
+      }
+    });
+    (void)a.ask(boom{}).get();  // intensity 0: the first failure escalates
+    starter.join();
+    REQUIRE(sup.join_for(30s));
+    CHECK(static_cast<int>(started.size()) + refused == 200);
+    for (auto& d : started) CHECK(d.join_for(30s));  // never a child outside the table
+    CHECK(rt.shutdown());
+  }
+}
