@@ -86,6 +86,8 @@ struct child_record {
   bool end_requested = false;
   /// The wait armed for it (a timeout of another round is stale).
   std::uint64_t round = 0;
+  /// A child supervisor shut down by a group restart: respawned when it ended.
+  bool respawn_after_end = false;
 
   const child_spec& spec() const noexcept { return def.spec(); }
 };
@@ -356,6 +358,12 @@ void supervisor_state::handle(const event& ev) noexcept {
       }
       auto* r = find(ev.cell);
       if (!r) return;
+      if (std::exchange(r->respawn_after_end, false) && restarting && r->in_group) {
+        release_address(std::exchange(r->cell, nullptr));  // its subtree ended: a new cell at the rebuild
+        r->ph = phase::dead;
+        check_group();
+        return;
+      }
       auto type = r->spec().restart;
       // "From outside": a stop or shutdown of someone else (the actor did
       // not ask for its own end, and it did not fail).
@@ -469,6 +477,14 @@ void supervisor_state::teardown(child_record& r) noexcept {
   r.ph = phase::tearing;
   auto& core = core_of(*r.cell);
   auto* x = extras_if_any(core);
+  if (x->sup_self) {
+    // A child supervisor is not rebuilt in place: it is shut down (its
+    // subtree with it, in order) and respawned from its definition.
+    r.respawn_after_end = true;
+    request_end(r.cell, bits::shutdown_requested, exit_reason::shutdown);
+    arm_wait(r);
+    return;
+  }
   // release: read by the child's turn after it acquired the restart bit (end_requested())
   x->teardown_gen.store(r.gen, std::memory_order_release);
   if (!state::request_teardown(core)) return;  // done already: its exit report comes
