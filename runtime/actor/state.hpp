@@ -43,6 +43,7 @@
 //                                                running -> running | woken         nothing (the turn resumes)
 //   resume                resume()               woken -> running                   resume, or cancel the frame
 //   failure (restart)     request_restart()      running -> running | restart       tear down after this message
+//   supervisor teardown   request_teardown()     any -> | restart (other thread)    rouse(suspended), or a message
 //   backoff               go_dormant() (CAS)     running -> dormant                 never touch the cell
 //                                                running (woken/ended first)        rebuild or finish now
 //   backoff over / stop   wake(), rouse()        dormant -> dormant | woken         schedule
@@ -53,8 +54,8 @@
 // Why one word decides: a release, a push, a close and a last drop all end in
 // one RMW on `head`, so they are ordered by that word's modification order
 // and exactly one of them finds `idle`. Suspension is decided on the
-// lifecycle word the same way: suspend() and wake() are both fetch_or, and
-// exactly one of them sees the other's bit first (docs/architecture.md, I1).
+// lifecycle word the same way: suspend() (a CAS) and wake() (a fetch_or)
+// are both one RMW, and exactly one of them sees the other's bit first (docs/architecture.md, I1).
 //
 // Plain C++17 templated on the atomics (`M`) and on the cell (`Cell`: the
 // words as members, the address count through `strong()`), so the
@@ -345,11 +346,20 @@ struct actor_state {
   /// must not touch the cell again. acq_rel: release publishes the frame to
   /// the waker (which schedules the next turn); acquire pairs with wake()'s
   /// fetch_or when it came first.
+  ///
   /// A teardown requested first (request_teardown()) also resumes: the
-  /// frame is then cancelled (resume()), as for stop().
+  /// frame is then cancelled (resume()), as for stop(). A CAS, not a
+  /// fetch_or: `suspended` is set only when the actor really parks, so a
+  /// supervisor's rouse(suspended) cannot claim an actor whose owner goes on
+  /// because it saw the teardown (found by the Relacy model,
+  /// teardown_suspend).
   [[nodiscard]] static suspend_result suspend(Cell& cell) noexcept {
-    auto old = M::at(cell.lifecycle_word).fetch_or(bits::suspended, M::acq_rel);
-    return (old & (bits::woken | bits::restart_requested)) ? suspend_result::resume : suspend_result::parked;
+    auto old = M::at(cell.lifecycle_word).load(M::acquire);  // acquire: validated by the CAS
+    for (;;) {
+      if (old & (bits::woken | bits::restart_requested)) return suspend_result::resume;
+      if (M::at(cell.lifecycle_word).compare_exchange_weak(old, old | bits::suspended, M::acq_rel, M::acquire))
+        return suspend_result::parked;
+    }
   }
 
   /// The event a suspended handler awaits happened, a dormant actor's

@@ -823,3 +823,32 @@ TEST_CASE("race: start_child concurrent with escalation: an address whose child 
     CHECK(rt.shutdown());
   }
 }
+
+TEST_CASE("a child supervisor in a group restart is shut down with its subtree, then respawned at a new address") {
+  auto j = std::make_shared<journal>();
+  runtime rt{{.workers = 2}};
+  rt.set_error_hook([](std::string_view, std::string_view, std::string_view) {});
+  auto root = rt.spawn<supervisor>(
+      supervisor_flags{.strategy = restart_strategy::one_for_all, .intensity = 10}, member_def(j, "a"),
+      child<supervisor>({.id = "inner", .shutdown = infinite}, supervisor_flags{}, member_def(j, "leaf")));
+  auto inner = which_child<supervisor>(root, "inner").value();
+  auto leaf = which_child<member>(inner, "leaf").value();
+  auto a = which_child<member>(root, "a").value();
+  REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
+  (void)a.ask(boom{}).get();
+  inner.join();
+  CHECK(leaf.done());
+  CHECK(j->has("stop leaf shutdown"));
+  address<supervisor> fresh;
+  REQUIRE(wait_until([&] {
+    auto now = which_child<supervisor>(root, "inner");
+    if (!now.has_value() || now.value() == inner) return false;
+    fresh = now.value();
+    return true;
+  }));
+  auto new_leaf = which_child<member>(fresh, "leaf");
+  REQUIRE(new_leaf.has_value());
+  CHECK(new_leaf.value().ask(work{1}).get().value() == 1);
+  CHECK(which_child<member>(root, "a").value() == a);  // a plain child: in place
+  CHECK(rt.shutdown());
+}

@@ -3,7 +3,7 @@
 // (rl_atomics below) on a model cell. Only the turn around the transitions is
 // written here, reduced from runtime/actor/turn.cpp and cell.cpp.
 //
-// Four scenarios, each checked over every interleaving with at most five
+// Seven scenarios, each checked over every interleaving with at most five
 // preemptions (a context-bound search, as the unreachable model):
 //
 //   push_release   the owner releases while two producers push: exactly one
@@ -27,6 +27,14 @@
 //                  timer, while the timer fires (wake) and a shutdown()
 //                  rouses it: exactly one of them (or the owner itself) goes
 //                  on, never two, never none.
+//   teardown_suspend  a supervisor requests a teardown (the restart bit with
+//                  its generation, then rouse(suspended)) while the child's
+//                  coroutine handler suspends and nothing else will wake it:
+//                  the frame is cancelled exactly once, never parked for good.
+//   supervised_dormant  a supervised child goes dormant (only an end request
+//                  interrupts it) and reports once parked, while its
+//                  supervisor rouses it on that report and a stop() wakes
+//                  it: exactly one goes on.
 //
 // Must-fail builds replace one key step with a broken version (each must make
 // its scenario fail; tests/relacy/meson.build):
@@ -35,6 +43,7 @@
 //   -DCOURIER_MODEL_BROKEN_SUSPEND  suspend is a load and a store, not one RMW
 //   -DCOURIER_MODEL_BROKEN_PUSH     a push ignores the `closed` it exchanged
 //   -DCOURIER_MODEL_BROKEN_DORMANT  go_dormant sets `dormant` before it looks (a fetch_or, not a CAS)
+//   -DCOURIER_MODEL_BROKEN_TEARDOWN suspend does not see a teardown requested before it
 // state.hpp first: its <atomic> must be seen before Relacy's macros.
 #include "runtime/actor/state.hpp"
 
@@ -128,6 +137,17 @@ struct checked_state : state {
     if (!(old & (bits::woken | bits::end_requested))) return suspend_result::parked;
     cell.lifecycle_word(RL_INFO).fetch_and(~(bits::dormant | bits::woken), rl::mo_acq_rel);
     return suspend_result::resume;
+  }
+#endif
+#ifdef COURIER_MODEL_BROKEN_TEARDOWN
+  static suspend_result suspend(model_cell& cell) {  // the bug: a teardown requested first is not seen
+    auto old = cell.lifecycle_word(RL_INFO).load(rl::mo_acquire);
+    for (;;) {
+      if (old & bits::woken) return suspend_result::resume;
+      if (cell.lifecycle_word(RL_INFO).compare_exchange_weak(old, old | bits::suspended, rl::mo_acq_rel,
+                                                             rl::mo_acquire))
+        return suspend_result::parked;
+    }
   }
 #endif
 #ifdef COURIER_MODEL_BROKEN_PUSH
@@ -456,6 +476,86 @@ struct dormant_wake : rl::test_suite<dormant_wake, 3> {
   }
 };
 
+struct teardown_suspend : rl::test_suite<teardown_suspend, 2> {
+  actor_model m;
+  rl::var<int> generation;  // the supervisor's teardown generation, stored before its request
+  rl::var<int> cancelled;
+
+  void before() {
+    m.init(1, 1, 2);
+    generation($) = 0;
+    cancelled($) = 0;
+  }
+
+  /// The owner after the suspension (frame.cpp): a teardown cancels the frame.
+  void go_on() {
+    m.enter();
+    RL_ASSERT(S::resume(m.cell) == resume_result::cancel);  // nothing else woke it: the teardown did
+    RL_ASSERT(generation($) == 1);                           // published with the restart bit
+    cancelled($) = cancelled($) + 1;
+    m.leave();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {  // a coroutine handler suspends; its awaited event never comes
+      m.leave();
+      if (S::suspend(m.cell) == suspend_result::resume) go_on();
+    } else {  // the supervisor (supervisor.cpp teardown): generation, the bit, then rouse a suspension
+      generation($) = 1;
+      if (S::request_teardown(m.cell) && S::rouse(m.cell, bits::suspended)) go_on();
+    }
+  }
+
+  void after() {
+    RL_ASSERT(cancelled($) == 1);  // never parked for good, never cancelled twice
+    RL_ASSERT(m.owners($).load(rl::mo_relaxed) == 0);
+  }
+};
+
+struct supervised_dormant : rl::test_suite<supervised_dormant, 3> {
+  actor_model m;
+  rl::var<int> teardown;
+  rl::var<int> resumed;
+  rl::atomic<int> reported;  // the child's report, sent once it parked
+
+  void before() {
+    m.init(1, 1, 2);
+    teardown($) = 0;
+    resumed($) = 0;
+    reported($).store(0, rl::mo_relaxed);
+  }
+
+  void go_on(bool scheduled) {
+    m.enter();
+    if (scheduled) S::end_dormancy(m.cell);
+    RL_ASSERT(teardown($) == 1);
+    resumed($) = resumed($) + 1;
+    m.leave();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {  // restart.cpp, supervised: torn down, dormant until the supervisor decides
+      teardown($) = 1;
+      m.leave();
+      if (state::go_dormant(m.cell, bits::end_requested) == suspend_result::resume) {
+        go_on(false);
+      } else {
+        reported($).store(1, rl::mo_release);  // after parking: the cell is not ours any more
+      }
+    } else if (index == 1) {  // the supervisor handles the report: the rebuild rouses a dormant child
+      if (reported($).load(rl::mo_acquire) == 1 && S::rouse(m.cell)) go_on(true);
+    } else {  // stop() from outside: the request, then the wake
+      (void)S::request_end(m.cell, bits::stop_requested, no_chaos{});
+      if (S::wake(m.cell)) go_on(true);
+    }
+  }
+
+  void after() {
+    RL_ASSERT(resumed($) == 1);  // the stop (or the owner) always goes on; never two
+    RL_ASSERT(m.owners($).load(rl::mo_relaxed) == 0);
+  }
+};
+
 template <class Scenario>
 bool run(const char* name, const char* only) {
   if (only && std::strcmp(only, name) != 0) return true;
@@ -479,5 +579,7 @@ int main(int argc, char** argv) {
   ok = run<suspend_wake>("suspend_wake", only) && ok;
   ok = run<stop_push>("stop_push", only) && ok;
   ok = run<dormant_wake>("dormant_wake", only) && ok;
+  ok = run<teardown_suspend>("teardown_suspend", only) && ok;
+  ok = run<supervised_dormant>("supervised_dormant", only) && ok;
   return ok ? 0 : 1;
 }
