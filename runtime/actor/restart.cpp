@@ -123,6 +123,7 @@ restart_step restart(cell_base& cell, counter_sink& counters) noexcept {
     auto* sup = x.sup;
     auto gen = x.sup_gen.load(std::memory_order_relaxed);  // relaxed: written before our own wake-up
     retain_sup(sup);
+    COURIER_CHAOS_POINT("restart: supervised, before going dormant");
     auto parked = state::go_dormant(core, bits::end_requested) == suspend_result::parked;
     if (parked) report_dormant(sup, &cell, gen, failure);
     release_sup(sup);

@@ -48,6 +48,7 @@
 #include "runtime/actor/state.hpp"
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
+#include "runtime/support/chaos.hpp"
 #include "runtime/system/system.hpp"
 
 namespace courier::detail {
@@ -488,6 +489,7 @@ void supervisor_state::teardown(child_record& r) noexcept {
   // release: read by the child's turn after it acquired the restart bit (end_requested())
   x->teardown_gen.store(r.gen, std::memory_order_release);
   if (!state::request_teardown(core)) return;  // done already: its exit report comes
+  COURIER_CHAOS_POINT("supervisor: teardown bit set, before the rouse");
   if (state::rouse(core, bits::suspended))
     internal::system_of(*r.cell).scheduler().schedule(r.cell);  // a suspended handler: cancelled by its next turn
   else
