@@ -76,7 +76,10 @@ class member : public actor<member> {
     j_->add("work " + name_ + " " + std::to_string(w.n));
     return ++seen_;
   }
-  void on(hold h) { h.g->wait(); }
+  void on(hold h) {
+    j_->add("hold " + name_);
+    h.g->wait();
+  }
   void on(hold_then_boom h) {
     j_->add("holding " + name_);
     h.g->wait();
@@ -90,6 +93,13 @@ class member : public actor<member> {
   std::shared_ptr<journal> j_;
   std::string name_;
   int seen_ = 0;  // per incarnation
+};
+
+/// Opens a gate when the test case leaves its scope, also through a failed
+/// REQUIRE: a handler held on it would otherwise keep ~runtime waiting.
+struct open_at_exit {
+  gate& g;
+  ~open_at_exit() { g.open(); }
 };
 
 /// Collects the error hook's reports.
@@ -178,6 +188,7 @@ TEST_CASE("one_for_one: a failing child is restarted in place; its address, id a
   auto b = which_child<member>(sup, "b").value();
   auto id = a.id();
   gate g;
+  open_at_exit release_gate{g};
   REQUIRE(a.send(hold{&g}).has_value());
   auto failing = a.ask(boom{});
   auto queued = a.ask(work{7});
@@ -321,6 +332,7 @@ TEST_CASE("terminate_child shuts the child down (it drains), removes it, and it 
   auto sup = rt.spawn<supervisor>(supervisor_flags{}, member_def(j, "a"), member_def(j, "b"));
   auto a = which_child<member>(sup, "a").value();
   gate g;
+  open_at_exit release_gate{g};
   REQUIRE(a.send(hold{&g}).has_value());
   for (int i = 0; i < 10; ++i) REQUIRE(a.send(work{i}).has_value());
   auto r = terminate_child(sup, "a");
@@ -492,6 +504,7 @@ TEST_CASE("shutdown of a supervisor: children drain in reverse start order; it i
   auto w = rt.spawn<watcher>(seen);
   REQUIRE(w.ask(sup).get().value() != 0);
   gate g;
+  open_at_exit release_gate{g};
   REQUIRE(b.send(hold{&g}).has_value());
   for (int i = 0; i < 5; ++i) REQUIRE(a.send(work{i}).has_value());
   sup.shutdown();
@@ -513,6 +526,7 @@ TEST_CASE("stop of a supervisor: its children drop their queues") {
   auto sup = rt.spawn<supervisor>(supervisor_flags{}, member_def(j, "a"));
   auto a = which_child<member>(sup, "a").value();
   gate g;
+  open_at_exit release_gate{g};
   REQUIRE(a.send(hold{&g}).has_value());
   for (int i = 0; i < 5; ++i) REQUIRE(a.send(work{i}).has_value());
   sup.stop();
@@ -564,7 +578,9 @@ TEST_CASE("a group restart waits for a sibling busy in a handler; the stuck one 
   auto b = which_child<member>(sup, "b").value();
   REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
   gate g;
+  open_at_exit release_gate{g};
   REQUIRE(b.send(hold{&g}).has_value());
+  REQUIRE(wait_until([&] { return j->has("hold b"); }));  // b is inside its handler
   (void)a.ask(boom{}).get();
   REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
   CHECK(j->starts.load() == 2);  // a is not rebuilt while b still runs its old incarnation
@@ -586,7 +602,9 @@ TEST_CASE("race: stop() on a child that is dormant in a group restart wins; it i
     auto b = which_child<member>(sup, "b").value();
     REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
     gate g;
+    open_at_exit release_gate{g};
     REQUIRE(b.send(hold{&g}).has_value());  // the group restart waits for b
+    REQUIRE(wait_until([&] { return j->has("hold b"); }));
     (void)a.ask(boom{}).get();
     // The supervisor reports b stuck: the group restart is under way, so a is dormant.
     REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
@@ -614,6 +632,7 @@ TEST_CASE("race: two children failing at once under one_for_all count as one res
     auto b = which_child<member>(sup, "b").value();
     REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
     gate g;
+    open_at_exit release_gate{g};
     auto fa = a.ask(hold_then_boom{&g});  // both inside a handler that throws when the gate opens
     auto fb = b.ask(hold_then_boom{&g});
     REQUIRE(wait_until([&] { return j->has("holding a") && j->has("holding b"); }));
@@ -659,6 +678,7 @@ TEST_CASE("a coroutine child suspended in co_await is torn down by a group resta
   auto a = which_child<member>(sup, "a").value();
   auto co = which_child<awaiting>(sup, "co").value();
   gate g;
+  open_at_exit release_gate{g};
   REQUIRE(slow.send(hold{&g}).has_value());
   auto pending = co.ask(wait_on{slow});  // suspends: slow is held
   // Inside the handler (about to suspend, or suspended): a teardown that
@@ -700,7 +720,9 @@ TEST_CASE("race: the supervisor stopped during a group restart rebuilds nothing;
   auto b = which_child<member>(sup, "b").value();
   REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
   gate g;
+  open_at_exit release_gate{g};
   REQUIRE(b.send(hold{&g}).has_value());
+  REQUIRE(wait_until([&] { return j->has("hold b"); }));
   REQUIRE(a.send(boom{}).has_value());
   for (int i = 0; i < 5; ++i) REQUIRE(a.send(work{i}).has_value());  // kept while a is dormant
   REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
@@ -723,6 +745,7 @@ TEST_CASE("race: a child that fails while its supervisor shuts down is stopped, 
   auto sup = rt.spawn<supervisor>(supervisor_flags{}, member_def(j, "a"));
   auto a = which_child<member>(sup, "a").value();
   gate g;
+  open_at_exit release_gate{g};
   REQUIRE(a.send(hold_then_boom{&g}).has_value());
   REQUIRE(wait_until([&] { return j->has("holding a"); }));
   sup.shutdown();
