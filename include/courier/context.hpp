@@ -42,6 +42,20 @@ void send_after(internal::system* sys, cell_base* target, M&& message,
 template <class A>
 struct cell;
 
+template <class Sig>
+cell_base* recipient_cell(const recipient<Sig>& r) noexcept;
+template <class R, class M>
+void post_via(const recipient<R(M)>& to, M&& message, completion<R>* reply);
+template <class R, class M>
+class recipient_awaitable;
+template <class R, class F, class Post>
+void ask_then(cell_base* self, bool timed, std::chrono::steady_clock::duration timeout, F&& f, Post&& post);
+template <class R>
+struct completion;
+template <class M>
+void send_after_recipient(internal::system* sys, const recipient<M>& to, const M& message,
+                          std::chrono::steady_clock::duration delay);
+
 struct down_envelope_base;
 template <class A, class F>
 struct down_envelope;
@@ -184,6 +198,42 @@ class context : private detail::cell_base {
     }
   }
 
+  // -- the same calls through a recipient<R(M)> (courier/recipient.hpp) ----------------
+
+  template <class R, class M, class F>
+  void ask(const recipient<R(M)>& to, std::type_identity_t<M> message, F&& f) {
+    static_assert(std::is_invocable_v<std::decay_t<F>&, result<R>>,
+                  "courier: the continuation must be callable with result<R>, R the reply type");
+    detail::ask_then<R>(base(), false, {}, std::forward<F>(f),
+                        [&](detail::completion<R>* k) { detail::post_via(to, std::move(message), k); });
+  }
+  template <class R, class M, class Rep, class Period, class F>
+  void ask_for(const recipient<R(M)>& to, std::type_identity_t<M> message, std::chrono::duration<Rep, Period> timeout,
+               F&& f) {
+    static_assert(std::is_invocable_v<std::decay_t<F>&, result<R>>,
+                  "courier: the continuation must be callable with result<R>, R the reply type");
+    detail::ask_then<R>(base(), true, std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout),
+                        std::forward<F>(f),
+                        [&](detail::completion<R>* k) { detail::post_via(to, std::move(message), k); });
+  }
+  template <class R, class M>
+  auto ask(const recipient<R(M)>& to, std::type_identity_t<M> message) {
+    return detail::recipient_awaitable<R, M>(base(), to, std::move(message), false, {});
+  }
+  template <class R, class M, class Rep, class Period>
+  auto ask_for(const recipient<R(M)>& to, std::type_identity_t<M> message, std::chrono::duration<Rep, Period> timeout) {
+    return detail::recipient_awaitable<R, M>(base(), to, std::move(message), true,
+                                             std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
+  }
+
+  /// send_after through a recipient<M> (courier/recipient.hpp).
+  template <class M, class Rep, class Period>
+  void send_after(const recipient<M>& to, const std::type_identity_t<M>& message,
+                  std::chrono::duration<Rep, Period> delay) {
+    detail::send_after_recipient(sys, to, message,
+                                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
+  }
+
   /// The runtime this actor lives in.
   courier::runtime& runtime() noexcept { return detail::owner(sys); }
 
@@ -212,6 +262,22 @@ class context : private detail::cell_base {
                   "courier: the monitor continuation must be callable with courier::down");
     return start_monitor(detail::access::cell_of(target),
                          detail::make<detail::down_envelope<A, std::decay_t<F>>>(std::forward<F>(f)));
+  }
+
+  /// monitor / link through a recipient: the same, for the actor behind it.
+  template <class Sig>
+  monitor_id monitor(const recipient<Sig>& target) {
+    static_assert(handles<A, courier::down>,
+                  "courier: monitor(recipient) delivers courier::down; add on(courier::down)");
+    return start_monitor(detail::recipient_cell(target), detail::make<detail::down_envelope<A, void>>());
+  }
+  template <class Sig>
+  void link(const recipient<Sig>& other) {
+    detail::link(base(), detail::recipient_cell(other));
+  }
+  template <class Sig>
+  void unlink(const recipient<Sig>& other) noexcept {
+    detail::unlink(base(), detail::recipient_cell(other));
   }
 
   /// Cancels monitor `m`: once this returns, no `down` of it is handled,
@@ -279,4 +345,5 @@ struct cell final : context<A> {
 #include <courier/detail/spawn.hpp>
 #include <courier/detail/awaitables.hpp>
 #include <courier/detail/down_envelope.hpp>
+#include <courier/recipient.hpp>
 #include <courier/supervisor.hpp>

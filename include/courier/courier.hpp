@@ -11,6 +11,7 @@
 #include <courier/handlers.hpp>
 #include <courier/metrics.hpp>
 #include <courier/monitor.hpp>
+#include <courier/recipient.hpp>
 #include <courier/reply.hpp>
 #include <courier/runtime.hpp>
 #include <courier/stats.hpp>

@@ -23,6 +23,8 @@ struct spawn_options;
 struct stats;
 class supervisor;
 class child_def;
+template <class Sig>
+class recipient;
 
 }  // namespace courier
 

@@ -93,10 +93,10 @@ struct continuation final : envelope, completion<R> {
   };
 };
 
-template <class A, class M, class F>
-void ask_with_continuation(cell_base* self, cell_base* target, M&& message, bool timed,
-                           std::chrono::steady_clock::duration timeout, F&& f) {
-  using R = reply_type_t<A, M>;
+/// ctx.ask / ask_for with a continuation: `post(completion<R>*)` sends the
+/// request (typed for an address, through the table for a recipient).
+template <class R, class F, class Post>
+void ask_then(cell_base* self, bool timed, std::chrono::steady_clock::duration timeout, F&& f, Post&& post) {
   using K = continuation<R, std::decay_t<F>>;
   revive_address(self);
   K* k;
@@ -108,7 +108,15 @@ void ask_with_continuation(cell_base* self, cell_base* target, M&& message, bool
   }
   k->generation = incarnation_of(self);
   if (timed) add_timeout<R>(self->sys, timeout, k);
-  post_with_reply<A>(target, std::forward<M>(message), static_cast<completion<R>*>(k));
+  post(static_cast<completion<R>*>(k));
+}
+
+template <class A, class M, class F>
+void ask_with_continuation(cell_base* self, cell_base* target, M&& message, bool timed,
+                           std::chrono::steady_clock::duration timeout, F&& f) {
+  using R = reply_type_t<A, M>;
+  ask_then<R>(self, timed, timeout, std::forward<F>(f),
+              [&](completion<R>* k) { post_with_reply<A>(target, std::forward<M>(message), k); });
 }
 
 }  // namespace courier::detail
