@@ -15,6 +15,7 @@ import tempfile
 
 WORKLOADS = [  # (name, headline unit, lower is better)
     ("pingpong", "ns/roundtrip", True),
+    ("pingpong_recipient", "ns/roundtrip", True),  # courier only: each side holds a recipient<M>
     ("pairs", "Mmsg/s", False),
     ("pairs_measured", "Mmsg/s", False),  # courier only: pairs with per-type metrics on
     ("fanin", "Mmsg/s", False),
@@ -29,7 +30,7 @@ WORKLOADS = [  # (name, headline unit, lower is better)
     ("idle", "cpu s/s", True),
     ("long_handler", "p99 us", True),  # courier only: lag behind a long handler (guarantee 4)
 ]
-COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler"}  # no CAF counterpart: compared with ask_actor / pairs instead
+COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler", "pingpong_recipient"}  # no CAF counterpart: compared with ask_actor / pairs instead
 # extra metrics shown in their own rows: (workload, metric, label, lower is better)
 EXTRA = [
     ("pingpong", "p99", "pingpong p99 ns", True),

@@ -5,6 +5,7 @@ int main(int argc, char** argv) {
   using namespace courier_bench;
   return bench::run_main(argc, argv, "courier", COURIER_BENCH_ALLOCATOR,
                          {{"pingpong", pingpong, true},
+                          {"pingpong_recipient", pingpong_recipient, true},
                           {"pairs", pairs, false},
                           {"pairs_measured", pairs_measured, false},
                           {"fanin", fanin, false},

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "benches/harness/done_flag.hpp"
@@ -25,19 +26,27 @@ struct ping {
 struct pong {
   std::uint64_t seq;
 };
-class ponger : public actor<ponger> {
+// Through = true: each side holds the other as a recipient<M> instead of an
+// address (pingpong_recipient: the cost of the one indirect call).
+template <bool Through>
+class pinger;
+template <bool Through>
+class ponger : public actor<ponger<Through>> {
  public:
-  void on(address<class pinger> p) { peer_ = std::move(p); }
-  void on(ping p);
+  using peer_type = std::conditional_t<Through, recipient<pong>, address<pinger<Through>>>;
+  void on(address<pinger<Through>> p) { peer_ = std::move(p); }
+  void on(ping p) { (void)peer_.send(pong{p.seq}); }
 
  private:
-  address<class pinger> peer_;
+  peer_type peer_;
 };
-class pinger : public actor<pinger> {
+template <bool Through>
+class pinger : public actor<pinger<Through>> {
  public:
+  using peer_type = std::conditional_t<Through, recipient<ping>, address<ponger<Through>>>;
   pinger(std::uint64_t n, bench::histogram* h, done_flag* d, std::uint64_t* errors)
       : n_(n), h_(h), done_(d), errors_(errors) {}
-  void on(address<ponger> p) { peer_ = std::move(p); }
+  void on(address<ponger<Through>> p) { peer_ = std::move(p); }
   void on(pong p) {
     auto t = bench::now_ns();
     h_->record(t - sent_at_);
@@ -62,22 +71,20 @@ class pinger : public actor<pinger> {
   bench::histogram* h_;
   done_flag* done_;
   std::uint64_t* errors_;
-  address<ponger> peer_;
+  peer_type peer_;
   std::uint64_t next_ = 0;
   std::uint64_t sent_at_ = 0;
 };
-void ponger::on(ping p) { (void)peer_.send(pong{p.seq}); }
 
-}  // namespace
-
-bench::outcome pingpong(const bench::options& o) {
+template <bool Through>
+bench::outcome pingpong_with(const bench::options& o) {
   const auto n = bench::scaled(1'000'000, o);
   bench::histogram h;
   done_flag done;
   std::uint64_t errors = 0;
   runtime rt{make_config(o)};
-  auto b = rt.spawn<ponger>();
-  auto a = rt.spawn<pinger>(n, &h, &done, &errors);
+  auto b = rt.spawn<ponger<Through>>();
+  auto a = rt.spawn<pinger<Through>>(n, &h, &done, &errors);
   (void)a.send(b);
   (void)b.send(a);
   auto t0 = bench::clock::now();
@@ -93,6 +100,11 @@ bench::outcome pingpong(const bench::options& o) {
   bench::add_latency(out, h, "");
   return out;
 }
+
+}  // namespace
+
+bench::outcome pingpong(const bench::options& o) { return pingpong_with<false>(o); }
+bench::outcome pingpong_recipient(const bench::options& o) { return pingpong_with<true>(o); }
 
 // -- pairs -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@
 namespace courier_bench {
 
 bench::outcome pingpong(const bench::options& o);
+bench::outcome pingpong_recipient(const bench::options& o);  // each side holds a recipient<M>
 bench::outcome pairs(const bench::options& o);
 bench::outcome pairs_measured(const bench::options& o);  // pairs with per-type metrics on
 bench::outcome fanin(const bench::options& o);
