@@ -711,51 +711,55 @@ TEST_CASE("runtime shutdown with a supervision tree finishes every actor") {
 }
 
 TEST_CASE("race: the supervisor stopped during a group restart rebuilds nothing; dormant children just finish") {
-  auto j = std::make_shared<journal>();
-  auto log = std::make_shared<hook_log>();
-  runtime rt{{.workers = 2}};
-  install(rt, log);
-  auto sup = rt.spawn<supervisor>(supervisor_flags{.strategy = restart_strategy::one_for_all, .intensity = 10},
-                                  member_def(j, "a"), child<member>({.id = "b", .shutdown = 5ms}, j, std::string("b")));
-  auto a = which_child<member>(sup, "a").value();
-  auto b = which_child<member>(sup, "b").value();
-  REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
-  gate g;
-  open_at_exit release_gate{g};
-  REQUIRE(b.send(hold{&g}).has_value());
-  REQUIRE(wait_until([&] { return j->has("hold b"); }));
-  REQUIRE(a.send(boom{}).has_value());
-  for (int i = 0; i < 5; ++i) REQUIRE(a.send(work{i}).has_value());  // kept while a is dormant
-  REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
-  sup.stop();
-  g.open();
-  REQUIRE(sup.join_for(30s));
-  CHECK(a.done());
-  CHECK(b.done());
-  CHECK(j->starts.load() == 2);  // no rebuild started
-  CHECK(j->count_of("stop a failed restarting") == 1);
-  CHECK(j->count_of("stop b shutdown") + j->count_of("stop b shutdown restarting") == 1);  // one on_stop each
-  CHECK(j->handled.load() == 0);  // a's queue was dropped
-  CHECK(rt.shutdown());
+  for (int round = 0; round < 10; ++round) {
+    auto j = std::make_shared<journal>();
+    auto log = std::make_shared<hook_log>();
+    runtime rt{{.workers = 2}};
+    install(rt, log);
+    auto sup = rt.spawn<supervisor>(supervisor_flags{.strategy = restart_strategy::one_for_all, .intensity = 10},
+                                    member_def(j, "a"), child<member>({.id = "b", .shutdown = 5ms}, j, std::string("b")));
+    auto a = which_child<member>(sup, "a").value();
+    auto b = which_child<member>(sup, "b").value();
+    REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
+    gate g;
+    open_at_exit release_gate{g};
+    REQUIRE(b.send(hold{&g}).has_value());
+    REQUIRE(wait_until([&] { return j->has("hold b"); }));
+    REQUIRE(a.send(boom{}).has_value());
+    for (int i = 0; i < 5; ++i) REQUIRE(a.send(work{i}).has_value());  // kept while a is dormant
+    REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
+    sup.stop();
+    g.open();
+    REQUIRE(sup.join_for(30s));
+    CHECK(a.done());
+    CHECK(b.done());
+    CHECK(j->starts.load() == 2);  // no rebuild started
+    CHECK(j->count_of("stop a failed restarting") == 1);
+    CHECK(j->count_of("stop b shutdown") + j->count_of("stop b shutdown restarting") == 1);  // one on_stop each
+    CHECK(j->handled.load() == 0);  // a's queue was dropped
+    CHECK(rt.shutdown());
+  }
 }
 
 TEST_CASE("race: a child that fails while its supervisor shuts down is stopped, not restarted") {
-  auto j = std::make_shared<journal>();
-  runtime rt{{.workers = 2}};
-  rt.set_error_hook([](std::string_view, std::string_view, std::string_view) {});
-  auto sup = rt.spawn<supervisor>(supervisor_flags{}, member_def(j, "a"));
-  auto a = which_child<member>(sup, "a").value();
-  gate g;
-  open_at_exit release_gate{g};
-  REQUIRE(a.send(hold_then_boom{&g}).has_value());
-  REQUIRE(wait_until([&] { return j->has("holding a"); }));
-  sup.shutdown();
-  REQUIRE(wait_until([&] { return !a.send(work{-1}).has_value(); }));  // a was asked to shut down
-  g.open();
-  REQUIRE(sup.join_for(30s));
-  CHECK(j->count_of("start a") == 1);
-  CHECK(j->has("stop a failed"));
-  CHECK(rt.shutdown());
+  for (int round = 0; round < 10; ++round) {
+    auto j = std::make_shared<journal>();
+    runtime rt{{.workers = 2}};
+    rt.set_error_hook([](std::string_view, std::string_view, std::string_view) {});
+    auto sup = rt.spawn<supervisor>(supervisor_flags{}, member_def(j, "a"));
+    auto a = which_child<member>(sup, "a").value();
+    gate g;
+    open_at_exit release_gate{g};
+    REQUIRE(a.send(hold_then_boom{&g}).has_value());
+    REQUIRE(wait_until([&] { return j->has("holding a"); }));
+    sup.shutdown();
+    REQUIRE(wait_until([&] { return !a.send(work{-1}).has_value(); }));  // a was asked to shut down
+    g.open();
+    REQUIRE(sup.join_for(30s));
+    CHECK(j->count_of("start a") == 1);
+    CHECK(j->has("stop a failed"));
+    CHECK(rt.shutdown());
+  }
 }
 
 namespace {
