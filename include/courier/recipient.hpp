@@ -73,8 +73,8 @@ reply<R> failed_reply(error e) {
   return reply<R>(state);
 }
 
-/// What both recipient forms share: the cell (one address) and the table.
-template <class Ops>
+/// What both recipient forms share: the cell (one address), the table, and send.
+template <class Ops, class M>
 class recipient_base {
  public:
   recipient_base() noexcept = default;
@@ -95,6 +95,17 @@ class recipient_base {
   }
   ~recipient_base() {
     if (cell_) release_address(cell_);
+  }
+
+  /// As address::send: actor_stopped (empty, stopped), mailbox_full; a
+  /// refused message is left in the argument.
+  [[nodiscard]] result<void> send(M&& message) const {
+    if (!cell_) return error{errc::actor_stopped, "empty recipient"};
+    return ops_->send_move(cell_, std::move(message));
+  }
+  [[nodiscard]] result<void> send(const M& message) const {
+    if (!cell_) return error{errc::actor_stopped, "empty recipient"};
+    return ops_->send_copy(cell_, message);
   }
 
   /// Has the actor stopped? (true for an empty recipient)
@@ -135,10 +146,10 @@ struct recipient_access {
 
 /// Any actor that handles M: send only.
 template <class M>
-class recipient : public detail::recipient_base<detail::recipient_ops<M>> {
+class recipient : public detail::recipient_base<detail::recipient_ops<M>, M> {
   static_assert(std::is_object_v<M> && !std::is_const_v<M> && !std::is_volatile_v<M>,
                 "courier: recipient<M> names a message type: not a reference, not const");
-  using base = detail::recipient_base<detail::recipient_ops<M>>;
+  using base = detail::recipient_base<detail::recipient_ops<M>, M>;
 
  public:
   recipient() noexcept = default;
@@ -152,16 +163,6 @@ class recipient : public detail::recipient_base<detail::recipient_ops<M>> {
   recipient(const recipient<R(M)>& r) noexcept  // NOLINT: implicit by design
       : base(detail::recipient_access::cell_of(r), detail::recipient_access::ops_of(r)) {}
 
-  /// As address::send: actor_stopped (empty, stopped), mailbox_full; a
-  /// refused message is left in the argument.
-  [[nodiscard]] result<void> send(M&& message) const {
-    if (!this->cell_) return error{errc::actor_stopped, "empty recipient"};
-    return this->ops_->send_move(this->cell_, std::move(message));
-  }
-  [[nodiscard]] result<void> send(const M& message) const {
-    if (!this->cell_) return error{errc::actor_stopped, "empty recipient"};
-    return this->ops_->send_copy(this->cell_, message);
-  }
 
   /// Same actor.
   friend bool operator==(const recipient& x, const recipient& y) noexcept { return x.cell_ == y.cell_; }
@@ -172,10 +173,10 @@ class recipient : public detail::recipient_base<detail::recipient_ops<M>> {
 
 /// Any actor that handles M with reply type exactly R: send and ask.
 template <class R, class M>
-class recipient<R(M)> : public detail::recipient_base<detail::recipient_ask_ops<R, M>> {
+class recipient<R(M)> : public detail::recipient_base<detail::recipient_ask_ops<R, M>, M> {
   static_assert(std::is_object_v<M> && !std::is_const_v<M> && !std::is_volatile_v<M>,
                 "courier: recipient<R(M)> names a message type: not a reference, not const");
-  using base = detail::recipient_base<detail::recipient_ask_ops<R, M>>;
+  using base = detail::recipient_base<detail::recipient_ask_ops<R, M>, M>;
 
  public:
   using reply_type = R;
@@ -186,14 +187,6 @@ class recipient<R(M)> : public detail::recipient_base<detail::recipient_ask_ops<
   recipient(const address<A>& a) noexcept  // NOLINT: implicit by design
       : base(detail::access::cell_of(a), &detail::recipient_table<A, M>::with_ask) {}
 
-  [[nodiscard]] result<void> send(M&& message) const {
-    if (!this->cell_) return error{errc::actor_stopped, "empty recipient"};
-    return this->ops_->send_move(this->cell_, std::move(message));
-  }
-  [[nodiscard]] result<void> send(const M& message) const {
-    if (!this->cell_) return error{errc::actor_stopped, "empty recipient"};
-    return this->ops_->send_copy(this->cell_, message);
-  }
   /// As address::ask.
   reply<R> ask(M&& message) const {
     if (!this->cell_) return detail::failed_reply<R>(error{errc::actor_stopped, "empty recipient"});

@@ -194,41 +194,39 @@ ran kick_envelope::run_fn(envelope* e, cell_base*, action what) noexcept {
   return ran::done;
 }
 
-/// Makes the supervisor handle its events: a message while its mailbox is
-/// open, else a wake() of its ending (under event_mutex, so `self` is valid).
-void kick(supervisor_state& s) noexcept {
+/// Mails a kick (`target` null: a teardown's nudge, which does nothing):
+/// false when it could not be queued (the mailbox is closed, or no memory).
+bool mail_kick(cell_base* cell, supervisor_state* target) noexcept {
   kick_envelope* e = nullptr;
   try {
-    e = make<kick_envelope>(&s);
+    e = make<kick_envelope>(target);
   } catch (...) {
-    wake(s.self);  // out of memory: a wake is harmless (the ending loop, or a stale bit)
-    return;
+    return false;
   }
-  internal::retain_sup(&s);  // the envelope's
-  switch (deliver(s.self, e, true)) {
+  if (target) internal::retain_sup(target);  // the envelope's
+  switch (deliver(cell, e, true)) {
     case delivery::accepted:
-      return;
+      return true;
     case delivery::rejected_closed:
     case delivery::rejected_full:
-      dispose(s.self, e);
-      [[fallthrough]];
+      dispose(cell, e);
+      return false;
     case delivery::refused_queued:
-      wake(s.self);  // closed: the supervisor is ending and handles events in its last turn
-      return;
+      return false;  // queued but refused: the mailbox owns it
   }
+  return false;
+}
+
+/// Makes the supervisor handle its events: a message while its mailbox is
+/// open, else a wake() of its ending (under event_mutex, so `self` is valid;
+/// a wake of a live supervisor is harmless: its ending loop, or a stale bit).
+void kick(supervisor_state& s) noexcept {
+  if (!mail_kick(s.self, &s)) wake(s.self);
 }
 
 /// A nudge: makes an idle child run (its next turn sees the teardown bit).
-void nudge(cell_base* cell) noexcept {
-  kick_envelope* e = nullptr;
-  try {
-    e = make<kick_envelope>(nullptr);
-  } catch (...) {
-    return;  // out of memory: the child sees the bit at its next message
-  }
-  auto outcome = deliver(cell, e, true);
-  if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) dispose(cell, e);
-}
+/// Not queued: the child is ending, or sees the bit at its next message.
+void nudge(cell_base* cell) noexcept { (void)mail_kick(cell, nullptr); }
 
 void timeout_job(void* first, void* second, bool fired) noexcept {
   auto* s = static_cast<supervisor_state*>(first);

@@ -15,6 +15,7 @@
 #include "tests/support/collected.hpp"
 #include "tests/support/conservation.hpp"
 #include "tests/support/doctest.hpp"
+#include "tests/support/flaky_sink.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace courier;
@@ -395,35 +396,9 @@ TEST_CASE("a handler throwing during runtime shutdown stops its actor (failed) i
 
 // -- guarantee 7 under load ----------------------------------------------------------------
 
-namespace {
-
-struct seq {
-  std::uint32_t sender;
-  std::uint64_t n;
-};
-
-struct ledger {
-  std::vector<std::uint64_t> next;  // per sender: the next number expected
-  std::atomic<std::uint64_t> handled{0};
-  std::atomic<std::uint64_t> out_of_order{0};
-};
-
-class flaky_sink : public actor<flaky_sink> {
- public:
-  explicit flaky_sink(ledger* l) : l_(l) {}
-  void on(seq s) {
-    // Only one incarnation runs at a time, so the ledger needs no lock.
-    if (s.n < l_->next[s.sender]) l_->out_of_order.fetch_add(1);  // a duplicate or a reordering
-    l_->next[s.sender] = s.n + 1;
-    l_->handled.fetch_add(1);
-    if (s.n % 997 == 13) throw std::runtime_error("flaky");  // handled once, never redelivered
-  }
-
- private:
-  ledger* l_;
-};
-
-}  // namespace
+using courier::test::flaky_sink;
+using courier::test::ledger;
+using courier::test::seq;
 
 TEST_CASE("restart in place under a flood from 8 threads loses and duplicates nothing, and keeps per-sender FIFO") {
   constexpr std::uint32_t senders = 8;

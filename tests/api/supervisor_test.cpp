@@ -15,6 +15,7 @@
 #include "tests/support/collected.hpp"
 #include "tests/support/conservation.hpp"
 #include "tests/support/doctest.hpp"
+#include "tests/support/flaky_sink.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace courier;
@@ -567,57 +568,64 @@ TEST_CASE("a supervision tree with a child never stops by itself; a supervisor w
   CHECK(a.done());
 }
 
-TEST_CASE("a group restart waits for a sibling busy in a handler; the stuck one is reported, never skipped") {
-  auto j = std::make_shared<journal>();
-  auto log = std::make_shared<hook_log>();
+namespace {
+
+/// one_for_all over "a" and "b" (b reported stuck after 5 ms); start() holds
+/// b inside a handler and makes a fail, and returns once the supervisor has
+/// reported b stuck: the group restart is under way and a is dormant.
+struct held_group {
+  std::shared_ptr<journal> j = std::make_shared<journal>();
+  std::shared_ptr<hook_log> log = std::make_shared<hook_log>();
   runtime rt{{.workers = 2}};
-  install(rt, log);
-  auto sup = rt.spawn<supervisor>(supervisor_flags{.strategy = restart_strategy::one_for_all, .intensity = 10},
-                                  child<member>({.id = "a", .shutdown = 20ms}, j, std::string("a")),
-                                  child<member>({.id = "b", .shutdown = 20ms}, j, std::string("b")));
-  auto a = which_child<member>(sup, "a").value();
-  auto b = which_child<member>(sup, "b").value();
-  REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
   gate g;
-  open_at_exit release_gate{g};
-  REQUIRE(b.send(hold{&g}).has_value());
-  REQUIRE(wait_until([&] { return j->has("hold b"); }));  // b is inside its handler
-  (void)a.ask(boom{}).get();
-  REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
-  CHECK(j->starts.load() == 2);  // a is not rebuilt while b still runs its old incarnation
-  g.open();
-  REQUIRE(wait_until([&] { return j->starts.load() == 4; }));
-  CHECK(j->index_of("stop b shutdown restarting") >= 0);
-  CHECK(rt.shutdown());
+  address<supervisor> sup;
+  address<member> a, b;
+
+  held_group() {
+    install(rt, log);
+    sup = rt.spawn<supervisor>(supervisor_flags{.strategy = restart_strategy::one_for_all, .intensity = 1000},
+                               member_def(j, "a"), child<member>({.id = "b", .shutdown = 5ms}, j, std::string("b")));
+    a = which_child<member>(sup, "a").value();
+    b = which_child<member>(sup, "b").value();
+  }
+  ~held_group() { g.open(); }  // before rt ends: a failed REQUIRE must not leave b held
+
+  /// `queued`: messages sent to a behind its failing one (kept while it is dormant).
+  void start(int queued = 0) {
+    REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
+    REQUIRE(b.send(hold{&g}).has_value());
+    REQUIRE(wait_until([&] { return j->has("hold b"); }));  // b is inside its handler
+    REQUIRE(a.send(boom{}).has_value());
+    for (int i = 0; i < queued; ++i) REQUIRE(a.send(work{i}).has_value());
+    REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a group restart waits for a sibling busy in a handler; the stuck one is reported, never skipped") {
+  held_group t;
+  t.start();
+  CHECK(t.j->starts.load() == 2);  // a is not rebuilt while b still runs its old incarnation
+  t.g.open();
+  REQUIRE(wait_until([&] { return t.j->starts.load() == 4; }));
+  CHECK(t.j->index_of("stop b shutdown restarting") >= 0);
+  CHECK(t.rt.shutdown());
 }
 
 TEST_CASE("race: stop() on a child that is dormant in a group restart wins; it is removed, never rebuilt") {
   for (int round = 0; round < 20; ++round) {
-    auto j = std::make_shared<journal>();
-    auto log = std::make_shared<hook_log>();
-    runtime rt{{.workers = 2}};
-    install(rt, log);
-    auto sup = rt.spawn<supervisor>(supervisor_flags{.strategy = restart_strategy::one_for_all, .intensity = 1000},
-                                    member_def(j, "a"), child<member>({.id = "b", .shutdown = 5ms}, j, std::string("b")));
-    auto a = which_child<member>(sup, "a").value();
-    auto b = which_child<member>(sup, "b").value();
-    REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
-    gate g;
-    open_at_exit release_gate{g};
-    REQUIRE(b.send(hold{&g}).has_value());  // the group restart waits for b
-    REQUIRE(wait_until([&] { return j->has("hold b"); }));
-    (void)a.ask(boom{}).get();
-    // The supervisor reports b stuck: the group restart is under way, so a is dormant.
-    REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
-    a.stop();
-    a.join();
-    REQUIRE(wait_until([&] { return !which_child<member>(sup, "a").has_value(); }));
-    g.open();
-    REQUIRE(wait_until([&] { return j->count_of("start b") == 2; }));  // b is rebuilt alone
-    CHECK(j->count_of("start a") == 1);  // stop wins: no new incarnation
-    CHECK(j->count_of("stop a failed restarting") == 1);
-    CHECK(j->count_of("stop a normal") == 0);  // the hooks stay paired: no second on_stop
-    CHECK(rt.shutdown());
+    held_group t;
+    t.start();
+    t.a.stop();
+    t.a.join();
+    REQUIRE(wait_until([&] { return !which_child<member>(t.sup, "a").has_value(); }));
+    t.g.open();
+    REQUIRE(wait_until([&] { return t.j->count_of("start b") == 2; }));  // b is rebuilt alone
+    CHECK(t.j->count_of("start a") == 1);  // stop wins: no new incarnation
+    CHECK(t.j->count_of("stop a failed restarting") == 1);
+    CHECK(t.j->count_of("stop a normal") == 0);  // the hooks stay paired: no second on_stop
+    CHECK(t.rt.shutdown());
   }
 }
 
@@ -712,32 +720,18 @@ TEST_CASE("runtime shutdown with a supervision tree finishes every actor") {
 
 TEST_CASE("race: the supervisor stopped during a group restart rebuilds nothing; dormant children just finish") {
   for (int round = 0; round < 10; ++round) {
-    auto j = std::make_shared<journal>();
-    auto log = std::make_shared<hook_log>();
-    runtime rt{{.workers = 2}};
-    install(rt, log);
-    auto sup = rt.spawn<supervisor>(supervisor_flags{.strategy = restart_strategy::one_for_all, .intensity = 10},
-                                    member_def(j, "a"), child<member>({.id = "b", .shutdown = 5ms}, j, std::string("b")));
-    auto a = which_child<member>(sup, "a").value();
-    auto b = which_child<member>(sup, "b").value();
-    REQUIRE(wait_until([&] { return j->starts.load() == 2; }));
-    gate g;
-    open_at_exit release_gate{g};
-    REQUIRE(b.send(hold{&g}).has_value());
-    REQUIRE(wait_until([&] { return j->has("hold b"); }));
-    REQUIRE(a.send(boom{}).has_value());
-    for (int i = 0; i < 5; ++i) REQUIRE(a.send(work{i}).has_value());  // kept while a is dormant
-    REQUIRE(wait_until([&] { return log->has_substring("stuck in a handler during a restart"); }));
-    sup.stop();
-    g.open();
-    REQUIRE(sup.join_for(30s));
-    CHECK(a.done());
-    CHECK(b.done());
-    CHECK(j->starts.load() == 2);  // no rebuild started
-    CHECK(j->count_of("stop a failed restarting") == 1);
-    CHECK(j->count_of("stop b shutdown") + j->count_of("stop b shutdown restarting") == 1);  // one on_stop each
-    CHECK(j->handled.load() == 0);  // a's queue was dropped
-    CHECK(rt.shutdown());
+    held_group t;
+    t.start(5);
+    t.sup.stop();
+    t.g.open();
+    REQUIRE(t.sup.join_for(30s));
+    CHECK(t.a.done());
+    CHECK(t.b.done());
+    CHECK(t.j->starts.load() == 2);  // no rebuild started
+    CHECK(t.j->count_of("stop a failed restarting") == 1);
+    CHECK(t.j->count_of("stop b shutdown") + t.j->count_of("stop b shutdown restarting") == 1);  // one on_stop each
+    CHECK(t.j->handled.load() == 0);  // a's queue was dropped
+    CHECK(t.rt.shutdown());
   }
 }
 
@@ -881,35 +875,9 @@ TEST_CASE("a child supervisor in a group restart is shut down with its subtree, 
   CHECK(rt.shutdown());
 }
 
-namespace {
-
-struct seq {
-  std::uint32_t sender;
-  std::uint64_t n;
-};
-
-struct ledger {
-  std::vector<std::uint64_t> next;  // per sender: the next number expected
-  std::atomic<std::uint64_t> handled{0};
-  std::atomic<std::uint64_t> out_of_order{0};
-};
-
-class flaky_sink : public actor<flaky_sink> {
- public:
-  explicit flaky_sink(ledger* l) : l_(l) {}
-  void on(seq s) {
-    // One incarnation runs at a time, so the ledger needs no lock.
-    if (s.n < l_->next[s.sender]) l_->out_of_order.fetch_add(1);  // a duplicate or a reordering
-    l_->next[s.sender] = s.n + 1;
-    l_->handled.fetch_add(1);
-    if (s.n % 997 == 13) throw std::runtime_error("flaky");  // handled once, never redelivered
-  }
-
- private:
-  ledger* l_;
-};
-
-}  // namespace
+using courier::test::flaky_sink;
+using courier::test::ledger;
+using courier::test::seq;
 
 TEST_CASE("group restarts under a flood from 8 threads lose and duplicate nothing, and keep per-sender FIFO") {
   constexpr std::uint32_t senders = 8;
