@@ -120,6 +120,9 @@ class recipient_base {
   recipient_base(cell_base* cell, const Ops* ops) noexcept : cell_(cell), ops_(ops) {
     if (cell_) retain_address(cell_);
   }
+  /// Takes over an address the caller already counted (runtime::whereis).
+  struct adopt_t {};
+  recipient_base(adopt_t, cell_base* cell, const Ops* ops) noexcept : cell_(cell), ops_(ops) {}
   void swap(recipient_base& other) noexcept {
     std::swap(cell_, other.cell_);
     std::swap(ops_, other.ops_);
@@ -140,7 +143,16 @@ struct recipient_access {
   static auto* ops_of(const recipient<Sig>& r) noexcept {
     return r.ops_;
   }
+  /// A recipient of `cell`, whose address the caller counted already.
+  template <class Sig, class Ops>
+  static recipient<Sig> adopt(cell_base* cell, const Ops* ops) noexcept {
+    return recipient<Sig>(typename recipient<Sig>::adopt_t{}, cell, ops);
+  }
 };
+
+/// One address per recipient signature: what runtime::whereis compares.
+template <class Sig>
+inline constexpr char name_tag = 0;
 
 }  // namespace detail
 
@@ -169,6 +181,8 @@ class recipient : public detail::recipient_base<detail::recipient_ops<M>, M> {
 
  private:
   friend struct detail::recipient_access;
+  using typename base::adopt_t;
+  recipient(adopt_t t, detail::cell_base* cell, const detail::recipient_ops<M>* ops) noexcept : base(t, cell, ops) {}
 };
 
 /// Any actor that handles M with reply type exactly R: send and ask.
@@ -201,6 +215,9 @@ class recipient<R(M)> : public detail::recipient_base<detail::recipient_ask_ops<
 
  private:
   friend struct detail::recipient_access;
+  using typename base::adopt_t;
+  recipient(adopt_t t, detail::cell_base* cell, const detail::recipient_ask_ops<R, M>* ops) noexcept
+      : base(t, cell, ops) {}
 };
 
 namespace detail {

@@ -11,9 +11,17 @@
 #include <courier/address.hpp>
 #include <courier/config.hpp>
 #include <courier/context.hpp>
+#include <courier/recipient.hpp>
 #include <courier/fwd.hpp>
 #include <courier/metrics.hpp>
 #include <courier/stats.hpp>
+
+namespace courier::detail {
+/// runtime::register_name / whereis (runtime/system/names.cpp).
+errc register_name(internal::system* sys, std::string_view name, cell_base* cell, const void* ops,
+                   const void* tag) noexcept;
+cell_base* whereis(internal::system* sys, std::string_view name, const void* tag, const void*& ops) noexcept;
+}  // namespace courier::detail
 
 namespace courier {
 
@@ -52,6 +60,32 @@ class runtime {
   template <class Rep, class Period>
   bool shutdown(std::chrono::duration<Rep, Period> grace) {
     return shutdown_for(std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace));
+  }
+
+  // -- names (docs/api.md, "Names") ---------------------------------------------------
+
+  /// Names `to`'s actor `name` until it finishes; then the name is free again.
+  /// A name is not an address: it keeps nothing reachable. Errors:
+  /// invalid_argument (an empty name, or one another live actor holds),
+  /// actor_stopped (an empty recipient, or its actor finished).
+  template <class Sig>
+  result<void> register_name(std::string_view name, const recipient<Sig>& to) {
+    auto code = detail::register_name(system_, name, detail::recipient_access::cell_of(to),
+                                      detail::recipient_access::ops_of(to), &detail::name_tag<Sig>);
+    if (code == errc{}) return {};
+    return error{code, code == errc::invalid_argument ? "invalid_argument: the name is empty or taken"
+                                                      : "the actor has stopped"};
+  }
+  /// The actor named `name`, as the recipient<Sig> it was registered as.
+  /// invalid_argument when no live actor has that name, or it was
+  /// registered as another recipient type.
+  template <class Sig>
+  result<recipient<Sig>> whereis(std::string_view name) const {
+    const void* ops = nullptr;
+    auto* cell = detail::whereis(system_, name, &detail::name_tag<Sig>, ops);
+    if (!cell) return error{errc::invalid_argument, "invalid_argument: no live actor has that name and type"};
+    using ops_type = std::remove_cvref_t<decltype(*detail::recipient_access::ops_of(std::declval<recipient<Sig>>()))>;
+    return detail::recipient_access::adopt<Sig>(cell, static_cast<const ops_type*>(ops));
   }
 
   /// Replaces the hook called (on the worker that saw it) when a handler of a

@@ -78,6 +78,7 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   release_restart_address(cell);  // a pending restart's address, if any
   end_monitors(core);  // after on_stop: withdraw ours, mail the `down`s of those watching us
   auto& sys = system_of(cell);
+  sys.drop_names(&cell);  // before done: whereis never finds an actor that finished
   counters.add_seq_cst(&counter_set::stopped);  // seq_cst: before actor_finished()'s load
   sys.registry().remove(&cell);
   wake_joiners(core);

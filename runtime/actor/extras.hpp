@@ -110,6 +110,9 @@ struct cell_extras {
   /// A supervisor's own cell: its state (one reference), for the hold of
   /// its end while children finish.
   sup_core* sup_self = nullptr;
+  /// runtime::register_name gave this actor a name (set under the names
+  /// lock, before the entry can be found): its last turn drops them.
+  std::atomic<bool> named{false};
 };
 
 /// The extras of `core`, created on first use (any thread: the creator wins a

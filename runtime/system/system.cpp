@@ -267,6 +267,7 @@ detail::type_metrics_block* system::type_metrics(std::string_view type) {
 void system::teardown() {
   shutdown(std::chrono::seconds(5));
   wait_for_actors(false, {});
+  clear_names();  // stale entries a racing registration left: their memory goes
   scheduler_.stop();
   timers_.stop();
 }

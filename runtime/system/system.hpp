@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -63,6 +64,16 @@ class system {
   /// (registry close) are what synchronise.
   bool shutdown_begun() const noexcept { return shutdown_begun_.load(std::memory_order_relaxed); }
 
+  // -- names (runtime/system/names.cpp) --------------------------------------------------
+
+  /// runtime::register_name / whereis.
+  errc register_name(std::string_view name, detail::cell_base* cell, const void* ops, const void* tag) noexcept;
+  detail::cell_base* whereis(std::string_view name, const void* tag, const void*& ops) noexcept;
+  /// An actor's last turn, before it is done: its names go.
+  void drop_names(detail::cell_base* cell) noexcept;
+  /// The runtime's end: every name goes (each held its actor's memory).
+  void clear_names() noexcept;
+
   // -- errors ------------------------------------------------------------------------------
 
   void set_error_hook(error_hook hook);
@@ -106,6 +117,15 @@ class system {
   std::vector<std::unique_ptr<counter_set>> outside_counters_;
   /// spawned - stopped over every counter set.
   std::uint64_t live_actors() noexcept;
+
+  /// Names: each entry holds its actor's memory (not an address).
+  struct name_entry {
+    detail::cell_base* cell;
+    const void* ops;
+    const void* tag;
+  };
+  std::mutex names_mutex_;
+  std::unordered_map<std::string, name_entry> names_;
 
   std::atomic<std::uint32_t> refs_{1};
   std::atomic<bool> awaiting_{false};            // someone waits in wait_for_actors()

@@ -306,3 +306,72 @@ TEST_CASE("ctx.ask with a continuation and co_await ctx.ask accept a recipient<R
   }
   CHECK(rt.shutdown());
 }
+
+// -- names -----------------------------------------------------------------------------------
+
+TEST_CASE("register_name and whereis: the recipient it was registered as; a duplicate name is invalid_argument") {
+  auto s = std::make_shared<seen>();
+  runtime rt{{.workers = 2}};
+  auto t = rt.spawn<trader>(s);
+  auto c = rt.spawn<calc>();
+  REQUIRE(rt.register_name("prices", recipient<price_update>(t)).has_value());
+  REQUIRE(rt.register_name("calc", recipient<int(sum)>(c)).has_value());
+  auto found = rt.whereis<price_update>("prices");
+  REQUIRE(found.has_value());
+  CHECK(found.value().id() == t.id());
+  CHECK(found.value().send(price_update{"NAMED", 3}).has_value());
+  REQUIRE(wait_until([&] { return s->count.load() == 1; }));
+  CHECK(rt.whereis<int(sum)>("calc").value().ask(sum{3, 4}).get().value() == 7);
+  CHECK(rt.register_name("prices", recipient<price_update>(t)).error().code() == errc::invalid_argument);
+  CHECK(rt.register_name("", recipient<price_update>(t)).error().code() == errc::invalid_argument);
+  CHECK(rt.register_name("nobody", recipient<price_update>{}).error().code() == errc::actor_stopped);
+  CHECK(rt.whereis<price_update>("missing").error().code() == errc::invalid_argument);
+  CHECK(rt.whereis<sum>("calc").error().code() == errc::invalid_argument);  // registered as int(sum)
+  CHECK(rt.shutdown());
+}
+
+TEST_CASE("a name disappears when its actor finishes, and is free again") {
+  auto s = std::make_shared<seen>();
+  runtime rt{{.workers = 2}};
+  auto t = rt.spawn<trader>(s);
+  REQUIRE(rt.register_name("desk", recipient<price_update>(t)).has_value());
+  t.stop();
+  t.join();
+  CHECK(rt.whereis<price_update>("desk").error().code() == errc::invalid_argument);  // gone by done()
+  auto l = rt.spawn<logger>(s);
+  CHECK(rt.register_name("desk", recipient<price_update>(l)).has_value());
+  CHECK(rt.whereis<price_update>("desk").value().id() == l.id());
+  CHECK(rt.register_name("late", recipient<price_update>(t)).error().code() == errc::actor_stopped);
+  CHECK(rt.shutdown());
+}
+
+TEST_CASE("a name does not keep its actor reachable") {
+  auto s = std::make_shared<seen>();
+  runtime rt{{.workers = 2}};
+  auto before = rt.stats().stopped;
+  {
+    auto t = rt.spawn<trader>(s);
+    REQUIRE(rt.register_name("ghost", recipient<price_update>(t)).has_value());
+  }  // the only address goes: the actor stops by itself, and its name with it
+  REQUIRE(wait_until([&] { return rt.stats().stopped == before + 1; }));
+  CHECK(rt.whereis<price_update>("ghost").error().code() == errc::invalid_argument);
+  CHECK(rt.shutdown());
+}
+
+TEST_CASE("names racing their actors' ends: whereis never gives a finished actor, and nothing leaks") {
+  auto s = std::make_shared<seen>();
+  runtime rt{{.workers = 2}};
+  for (int round = 0; round < 2'000; ++round) {
+    auto t = rt.spawn<trader>(s);
+    auto name = "n" + std::to_string(round % 7);
+    std::thread stopper([t] { t.stop(); });
+    auto r = rt.register_name(name, recipient<price_update>(t));
+    auto w = rt.whereis<price_update>(name);
+    if (w.has_value()) CHECK(w.value().id() == t.id());
+    stopper.join();
+    t.join();
+    CHECK(!rt.whereis<price_update>(name).has_value());
+    (void)r;
+  }
+  CHECK(rt.shutdown());
+}
