@@ -125,7 +125,7 @@ restart_step restart(cell_base& cell, counter_sink& counters) noexcept {
     retain_sup(sup);
     COURIER_CHAOS_POINT("restart: supervised, before going dormant");
     auto parked = state::go_dormant(core, bits::end_requested) == suspend_result::parked;
-    if (parked) report_dormant(sup, &cell, gen, failure);
+    if (parked) report_dormant(sup, &cell, gen);
     release_sup(sup);
     if (parked) return restart_step::dormant;  // not ours any more
     // stopped or shut down first: a stop finishes, a shutdown rebuilds and drains

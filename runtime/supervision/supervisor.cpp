@@ -99,7 +99,6 @@ struct event {
   cell_base* cell = nullptr;
   std::uint32_t gen = 0;
   exit_reason reason = exit_reason::normal;
-  bool failure = false;
   bool by_self = false;
   std::uint64_t round = 0;
   child_record* record = nullptr;  // respawn_failed
@@ -181,8 +180,6 @@ struct supervisor_state {
 };
 
 namespace {
-
-void kick(supervisor_state& s) noexcept;
 
 ran kick_envelope::run_fn(envelope* e, cell_base*, action what) noexcept {
   auto* self = static_cast<kick_envelope*>(e);
@@ -859,11 +856,10 @@ void release_sup(sup_core* s) noexcept {
   if (s && s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
 }
 
-void report_dormant(sup_core* s, detail::cell_base* child, std::uint32_t gen, bool failure) noexcept {
+void report_dormant(sup_core* s, detail::cell_base* child, std::uint32_t gen) noexcept {
   detail::event ev{detail::event::kind::dormant};
   ev.cell = child;
   ev.gen = gen;
-  ev.failure = failure;
   s->post(ev);
 }
 

@@ -26,9 +26,10 @@ void retain_sup(sup_core* s) noexcept;
 void release_sup(sup_core* s) noexcept;
 
 /// A supervised child tore its incarnation `gen` down and is dormant (it
-/// parked already: the caller must not touch the cell). `failure`: its own
-/// failure; otherwise a teardown its supervisor requested.
-void report_dormant(sup_core* s, detail::cell_base* child, std::uint32_t gen, bool failure) noexcept;
+/// parked already: the caller must not touch the cell), after its own
+/// failure or a teardown its supervisor requested: the supervisor tells
+/// them apart by what it asked for.
+void report_dormant(sup_core* s, detail::cell_base* child, std::uint32_t gen) noexcept;
 
 /// A supervised child's last turn, after it is done: reports the end and
 /// lets go of its supervisor (its address and its state).
