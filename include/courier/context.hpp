@@ -11,10 +11,12 @@
 #include <courier/address.hpp>
 #include <courier/config.hpp>
 #include <courier/detail/cell.hpp>
+#include <courier/detail/timers.hpp>
 #include <courier/detail/type_metrics.hpp>
 #include <courier/fwd.hpp>
 #include <courier/handlers.hpp>
 #include <courier/monitor.hpp>
+#include <courier/timer.hpp>
 
 namespace courier::detail {
 
@@ -55,6 +57,14 @@ struct completion;
 template <class M>
 void send_after_recipient(internal::system* sys, const recipient<M>& to, const M& message,
                           std::chrono::steady_clock::duration delay);
+template <bool Periodic, class M>
+timer arm_timer_via(internal::system* sys, cell_base* owner, const recipient<M>& to, const M& message,
+                    std::chrono::steady_clock::duration period, std::chrono::steady_clock::duration first);
+
+template <class Rep, class Period>
+std::chrono::steady_clock::duration to_steady(std::chrono::duration<Rep, Period> d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(d);
+}
 
 struct down_envelope_base;
 template <class A, class F>
@@ -82,6 +92,24 @@ struct access {
     return address<A>(typename address<A>::adopt_t{}, base);
   }
 };
+
+/// ctx.send_every / runtime::send_every (`periodic`) and send_after(...,
+/// cancellable) to an address: the checks, then one timer block.
+/// `owner`: the actor whose context made it (null: the runtime's).
+template <bool Periodic, class B, class M>
+timer arm_timer_to(internal::system* sys, cell_base* owner, const address<B>& to, M&& message,
+                   std::chrono::steady_clock::duration period, std::chrono::steady_clock::duration first) {
+  using plain = std::decay_t<M>;
+  if constexpr (!handles<B, M>) {
+    diagnose_unhandled<B, M>();
+    return timer{};
+  } else {
+    static_assert(!Periodic || std::is_copy_constructible_v<plain>,
+                  "courier: send_every delivers a copy of the message at every tick; it must be copy-constructible");
+    return start_timer<plain>(sys, owner, access::cell_of(to), &tick_envelope<B, plain>::wrap,
+                              std::forward<M>(message), first, period, Periodic);
+  }
+}
 
 }  // namespace courier::detail
 
@@ -232,6 +260,49 @@ class context : private detail::cell_base {
                   std::chrono::duration<Rep, Period> delay) {
     detail::send_after_recipient(sys, to, message,
                                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay));
+  }
+
+  // -- timers with a handle (courier/timer.hpp; docs/api.md, "Timers") ------------------
+
+  /// Delivers a copy of `message` to `to` at every point of the grid
+  /// now + first + k * period (first = period if not given). At most one tick
+  /// is queued or being handled at a time: a deadline that finds one is
+  /// skipped, never queued late. The timer belongs to this actor (cancelled
+  /// when it stops or restarts) and to the returned handle (cancelled when
+  /// the handle goes, unless detached). An active timer is an address of
+  /// `to`. period <= 0 or an empty `to`: an inactive handle.
+  template <class B, class M, class Rep, class Period>
+  [[nodiscard]] timer send_every(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> period) {
+    return detail::arm_timer_to<true>(sys, base(), to, std::forward<M>(message), detail::to_steady(period),
+                                      detail::to_steady(period));
+  }
+  template <class B, class M, class R1, class P1, class R2, class P2>
+  [[nodiscard]] timer send_every(const address<B>& to, M&& message, std::chrono::duration<R1, P1> period,
+                                 std::chrono::duration<R2, P2> first) {
+    return detail::arm_timer_to<true>(sys, base(), to, std::forward<M>(message), detail::to_steady(period),
+                                      detail::to_steady(first));
+  }
+  /// send_after that you can revoke: the returned handle's cancel() (or its
+  /// destruction) withdraws the message, also once it is queued.
+  template <class B, class M, class Rep, class Period>
+  [[nodiscard]] timer send_after(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> delay,
+                                 cancellable_t) {
+    return detail::arm_timer_to<false>(sys, base(), to, std::forward<M>(message), {}, detail::to_steady(delay));
+  }
+  template <class M, class Rep, class Period>
+  [[nodiscard]] timer send_every(const recipient<M>& to, const std::type_identity_t<M>& message,
+                                 std::chrono::duration<Rep, Period> period) {
+    return detail::arm_timer_via<true>(sys, base(), to, message, detail::to_steady(period), detail::to_steady(period));
+  }
+  template <class M, class R1, class P1, class R2, class P2>
+  [[nodiscard]] timer send_every(const recipient<M>& to, const std::type_identity_t<M>& message,
+                                 std::chrono::duration<R1, P1> period, std::chrono::duration<R2, P2> first) {
+    return detail::arm_timer_via<true>(sys, base(), to, message, detail::to_steady(period), detail::to_steady(first));
+  }
+  template <class M, class Rep, class Period>
+  [[nodiscard]] timer send_after(const recipient<M>& to, const std::type_identity_t<M>& message,
+                                 std::chrono::duration<Rep, Period> delay, cancellable_t) {
+    return detail::arm_timer_via<false>(sys, base(), to, message, {}, detail::to_steady(delay));
   }
 
   /// The runtime this actor lives in.

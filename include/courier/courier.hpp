@@ -17,4 +17,5 @@
 #include <courier/stats.hpp>
 #include <courier/supervisor.hpp>
 #include <courier/task.hpp>
+#include <courier/timer.hpp>
 #include <courier/version.hpp>

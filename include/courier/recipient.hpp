@@ -35,6 +35,8 @@ struct recipient_ops {
   result<void> (*send_copy)(cell_base*, const M&);
   /// A message envelope for a timer delivery (send_after): (message, flags).
   envelope* (*make_envelope)(const M&, std::uint32_t);
+  /// The envelope of a tick of a timer with a handle (send_every).
+  envelope* (*make_tick)(timer_block*, M&&);
 };
 
 /// ... and for recipient<R(M)>: the requests.
@@ -59,9 +61,9 @@ struct recipient_table {
     post_with_reply<A>(c, std::move(m), r);
   }
 
-  static constexpr recipient_ops<M> send_only{&send_move, &send_copy, &make_envelope};
+  static constexpr recipient_ops<M> send_only{&send_move, &send_copy, &make_envelope, &tick_envelope<A, M>::wrap};
   static constexpr recipient_ask_ops<reply_type_t<A, M>, M> with_ask{
-      {&send_move, &send_copy, &make_envelope}, &ask_move, &ask_copy, &with_reply};
+      {&send_move, &send_copy, &make_envelope, &tick_envelope<A, M>::wrap}, &ask_move, &ask_copy, &with_reply};
 };
 
 /// A reply already complete with `e` (a request through an empty recipient).
@@ -321,6 +323,14 @@ void send_after_recipient(internal::system* sys, const recipient<M>& to, const M
   auto* e = recipient_access::ops_of(to)->make_envelope(message, envelope::pre_accepted);
   retain_address(target);  // the pending timer is an address, as for send_after(address)
   add_timer(sys, when, timer_job{&run_delivery_job, target, e});
+}
+
+template <bool Periodic, class M>
+timer arm_timer_via(internal::system* sys, cell_base* owner, const recipient<M>& to, const M& message,
+                    std::chrono::steady_clock::duration period, std::chrono::steady_clock::duration first) {
+  auto* target = recipient_access::cell_of(to);
+  if (!target) return timer{};
+  return start_timer<M>(sys, owner, target, recipient_access::ops_of(to)->make_tick, message, first, period, Periodic);
 }
 
 }  // namespace detail

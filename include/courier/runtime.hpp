@@ -62,6 +62,45 @@ class runtime {
     return shutdown_for(std::chrono::duration_cast<std::chrono::steady_clock::duration>(grace));
   }
 
+  // -- timers (docs/api.md, "Timers") -------------------------------------------------
+  // As ctx.send_every / ctx.send_after(..., cancellable), with no owner: the
+  // handle alone governs the timer (detached, it runs until its target stops
+  // or the runtime shuts down). Any thread.
+
+  template <class B, class M, class Rep, class Period>
+  [[nodiscard]] timer send_every(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> period) {
+    return detail::arm_timer_to<true>(system_, nullptr, to, std::forward<M>(message), detail::to_steady(period),
+                                      detail::to_steady(period));
+  }
+  template <class B, class M, class R1, class P1, class R2, class P2>
+  [[nodiscard]] timer send_every(const address<B>& to, M&& message, std::chrono::duration<R1, P1> period,
+                                 std::chrono::duration<R2, P2> first) {
+    return detail::arm_timer_to<true>(system_, nullptr, to, std::forward<M>(message), detail::to_steady(period),
+                                      detail::to_steady(first));
+  }
+  template <class B, class M, class Rep, class Period>
+  [[nodiscard]] timer send_after(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> delay,
+                                 cancellable_t) {
+    return detail::arm_timer_to<false>(system_, nullptr, to, std::forward<M>(message), {}, detail::to_steady(delay));
+  }
+  template <class M, class Rep, class Period>
+  [[nodiscard]] timer send_every(const recipient<M>& to, const std::type_identity_t<M>& message,
+                                 std::chrono::duration<Rep, Period> period) {
+    return detail::arm_timer_via<true>(system_, nullptr, to, message, detail::to_steady(period),
+                                       detail::to_steady(period));
+  }
+  template <class M, class R1, class P1, class R2, class P2>
+  [[nodiscard]] timer send_every(const recipient<M>& to, const std::type_identity_t<M>& message,
+                                 std::chrono::duration<R1, P1> period, std::chrono::duration<R2, P2> first) {
+    return detail::arm_timer_via<true>(system_, nullptr, to, message, detail::to_steady(period),
+                                       detail::to_steady(first));
+  }
+  template <class M, class Rep, class Period>
+  [[nodiscard]] timer send_after(const recipient<M>& to, const std::type_identity_t<M>& message,
+                                 std::chrono::duration<Rep, Period> delay, cancellable_t) {
+    return detail::arm_timer_via<false>(system_, nullptr, to, message, {}, detail::to_steady(delay));
+  }
+
   // -- names (docs/api.md, "Names") ---------------------------------------------------
 
   /// Names `to`'s actor `name` until it finishes; then the name is free again.

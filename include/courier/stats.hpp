@@ -28,6 +28,10 @@ struct stats {
   std::uint64_t replies_completed = 0;
   /// Incarnations rebuilt in place (failure policy `restart`).
   std::uint64_t restarted = 0;
+  /// Deadlines of periodic timers that found their previous tick still
+  /// queued or being handled (or that a stall jumped over): nothing was
+  /// queued for them (docs/api.md, "Timers").
+  std::uint64_t ticks_skipped = 0;
 };
 
 }  // namespace courier

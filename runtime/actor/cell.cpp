@@ -76,6 +76,7 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
     cell.ops->destroy(&cell);
   }
   release_restart_address(cell);  // a pending restart's address, if any
+  revoke_owned_timers(core);  // after on_stop (a timer it armed goes too); before done
   end_monitors(core);  // after on_stop: withdraw ours, mail the `down`s of those watching us
   auto& sys = system_of(cell);
   sys.drop_names(&cell);  // before done: whereis never finds an actor that finished

@@ -22,6 +22,7 @@
 
 namespace courier::detail {
 struct supervisor_state;
+struct timer_block;
 }
 
 namespace courier::internal {
@@ -61,6 +62,11 @@ struct cell_extras {
     bool revoked;
   };
   std::vector<pending_signal> signals;
+  /// The timers this actor made through its context (an intrusive list of
+  /// timer blocks, each holding one reference for it): cancelled when it
+  /// ends or restarts in place (runtime/timer/timers.cpp). A handle's
+  /// cancel() on any thread unlinks its block.
+  detail::timer_block* timers = nullptr;
 
   // -- watcher side: the actor's own turns only -------------------------------------
   std::uint64_t last_monitor = 0;
@@ -133,6 +139,10 @@ void withdraw_monitors(cell_core& core) noexcept;
 /// (propagating a `failed` / `linked` end). `reason` is recorded in the core
 /// already.
 void end_monitors(cell_core& core) noexcept;
+
+/// Cancels the timers this actor made through its context (its end, after
+/// on_stop; an in-place restart's teardown). runtime/timer/timers.cpp.
+void revoke_owned_timers(cell_core& core) noexcept;
 
 /// Links (runtime/actor/links.cpp). The peers' side of an actor's end:
 /// `links` is the list end_monitors() took under the lock.

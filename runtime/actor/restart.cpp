@@ -114,6 +114,7 @@ restart_step restart(cell_base& cell, counter_sink& counters) noexcept {
     x.restarting = false;
     x.object_gone = true;
   }
+  revoke_owned_timers(core);  // its queued ticks are dropped when reached: the new incarnation sees none
   COURIER_CHAOS_POINT("restart: torn down, before the backoff");
   if (supervised) {
     // Dormant until the supervisor decides (it rouses, or stops, the child).

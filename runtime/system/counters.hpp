@@ -37,7 +37,9 @@ namespace courier::internal {
   X(replies_failed_stopped) X(replies_failed_full) X(replies_failed_timeout)             \
   X(replies_failed_handler)                                                              \
   /* fault tolerance */                                                                   \
-  X(downs) X(restarted)
+  X(downs) X(restarted)                                                                   \
+  /* timers */                                                                            \
+  X(ticks_skipped)
 
 struct alignas(cache_line_size) counter_set {
 #define COURIER_COUNTER_FIELD(name) std::atomic<std::uint64_t> name{0};

@@ -282,7 +282,7 @@ courier::stats system::stats() noexcept {
   auto t = totals();
   return {.spawned = t.spawned, .stopped = t.stopped, .handled = t.handled, .dropped = t.dropped,
           .accepted = t.accepted, .replies_issued = t.replies_issued, .replies_completed = t.replies_completed,
-          .restarted = t.restarted};
+          .restarted = t.restarted, .ticks_skipped = t.ticks_skipped};
 }
 
 counter_sink counters_here(system& sys) noexcept {

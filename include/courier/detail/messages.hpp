@@ -112,8 +112,31 @@ template <class A, class M, class Task>
   }
 }
 
-/// A plain send: the handler's return value is discarded; an exception goes
-/// to the error hook.
+/// Runs A's handler for a plain message (a send, a timer's tick): its return
+/// value is discarded; an exception goes to the error hook. The message goes
+/// with `destroy_message`, after the handler (a coroutine handler's frame
+/// calls it when it completes).
+template <class A, class M>
+[[nodiscard]] ran handle_plain(cell_base* base, envelope* e, M& message, const enqueue_stamp<A>& stamp,
+                               void (*destroy_message)(envelope*) noexcept) noexcept {
+  using returned = typename handler_return<A, M>::type;
+  auto* c = access::cell_of<A>(base);
+  handler_timer<A> timing(c->measure, base, e, stamp);
+  if constexpr (is_task<returned>::value) {
+    auto outcome = start_task<A, M, returned>(base, e, message, nullptr, destroy_message);
+    timing.stop();
+    return outcome;
+  } else {
+    call_reporting(base, &type_name<M>, [&] {
+      (void)invoke_handler(c->actor, std::move(message), static_cast<context<A>&>(*c));
+    });
+    timing.stop();
+    destroy_message(e);
+    return ran::done;
+  }
+}
+
+/// A plain send.
 template <class A, class M>
 struct message_envelope final : envelope {
   template <class U>
@@ -125,24 +148,9 @@ struct message_envelope final : envelope {
 
   static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
     auto* self = static_cast<message_envelope*>(e);
-    using returned = typename handler_return<A, M>::type;
     switch (what) {
-      case action::handle: {
-        auto* c = access::cell_of<A>(base);
-        handler_timer<A> timing(c->measure, base, e, self->stamp);
-        if constexpr (is_task<returned>::value) {
-          auto outcome = start_task<A, M, returned>(base, e, self->message, nullptr, &destroy_message);
-          timing.stop();
-          return outcome;
-        } else {
-          call_reporting(base, &type_name<M>, [&] {
-            (void)invoke_handler(c->actor, std::move(self->message), static_cast<context<A>&>(*c));
-          });
-          timing.stop();
-          self->message.~M();
-        }
-        break;
-      }
+      case action::handle:
+        return handle_plain<A, M>(base, e, self->message, self->stamp, &destroy_message);
       case action::destroy:
         self->message.~M();
         break;
