@@ -29,8 +29,9 @@ WORKLOADS = [  # (name, headline unit, lower is better)
     ("ask_actor_await", "M asks/s", False),  # courier only: co_await instead of a continuation
     ("idle", "cpu s/s", True),
     ("long_handler", "p99 us", True),  # courier only: lag behind a long handler (guarantee 4)
+    ("timers", "ns/timer", True),  # courier only: arm + cancel 1M timers with a handle
 ]
-COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler", "pingpong_recipient"}  # no CAF counterpart: compared with ask_actor / pairs instead
+COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler", "pingpong_recipient", "timers"}  # no CAF counterpart: compared with ask_actor / pairs instead
 # extra metrics shown in their own rows: (workload, metric, label, lower is better)
 EXTRA = [
     ("pingpong", "p99", "pingpong p99 ns", True),
@@ -42,6 +43,10 @@ EXTRA = [
     ("idle", "wake_p99", "idle wake-up p99 ns", True),
     ("long_handler", "p50", "long_handler p50 us", True),
     ("long_handler", "max", "long_handler max us", True),
+    ("timers", "arm_ns", "timers: arm ns", True),
+    ("timers", "cancel_ns", "timers: cancel ns", True),
+    ("timers", "interleaved_ns", "timers: arm+cancel one at a time ns", True),
+    ("timers", "bytes/timer", "timers: peak bytes per armed timer", True),
 ]
 
 

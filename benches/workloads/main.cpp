@@ -18,5 +18,6 @@ int main(int argc, char** argv) {
                           {"ask_actor", ask_actor, false},
                           {"ask_actor_await", ask_actor_await, false},
                           {"idle", idle, true},
-                          {"long_handler", long_handler, true}});
+                          {"long_handler", long_handler, true},
+                          {"timers", timers, true}});
 }

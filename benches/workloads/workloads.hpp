@@ -22,6 +22,7 @@ bench::outcome ask_actor(const bench::options& o);
 bench::outcome ask_actor_await(const bench::options& o);
 bench::outcome idle(const bench::options& o);
 bench::outcome long_handler(const bench::options& o);  // guarantee 4: lag behind a long handler
+bench::outcome timers(const bench::options& o);  // arm + cancel 1M timers with a handle
 
 /// Precomputed receive counts of the ring workload (shared with the CAF peer).
 std::vector<std::uint64_t> ring_expected(std::size_t actors, std::size_t tokens, std::uint64_t hops_per_token);

@@ -22,12 +22,14 @@ void run_unfired(std::vector<detail::timer_job>& jobs) noexcept {
 void timer_service::push(entry e) {
   heap_.push_back(e);
   std::push_heap(heap_.begin(), heap_.end(), std::greater<entry>{});
+  size_.store(heap_.size(), std::memory_order_relaxed);  // relaxed: a hint for note_revoked()
 }
 
 timer_service::entry timer_service::pop() {
   std::pop_heap(heap_.begin(), heap_.end(), std::greater<entry>{});
   auto e = heap_.back();
   heap_.pop_back();
+  size_.store(heap_.size(), std::memory_order_relaxed);  // relaxed: as in push()
   return e;
 }
 
@@ -43,6 +45,7 @@ void timer_service::compact(std::vector<detail::timer_job>& out) {
   heap_.erase(live, heap_.end());
   std::make_heap(heap_.begin(), heap_.end(), std::greater<entry>{});
   if (heap_.capacity() > 4 * compaction_floor && heap_.size() < heap_.capacity() / 4) heap_.shrink_to_fit();
+  size_.store(heap_.size(), std::memory_order_relaxed);  // relaxed: as in push()
   revoked_.store(0, std::memory_order_relaxed);
 }
 
@@ -74,7 +77,10 @@ void timer_service::add(clock::time_point when, detail::timer_job job) noexcept 
 }
 
 void timer_service::note_revoked() noexcept {
-  revoked_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a heuristic (see revoked_)
+  auto revoked = revoked_.fetch_add(1, std::memory_order_relaxed) + 1;  // relaxed: a heuristic (see revoked_)
+  // relaxed: a hint; the lock below decides (most cancels never take it)
+  auto size = size_.load(std::memory_order_relaxed);
+  if (size < compaction_floor || revoked * 2 < size) return;
   std::vector<detail::timer_job> dropped;
   {
     std::lock_guard lock(mutex_);
@@ -121,6 +127,7 @@ void timer_service::stop() noexcept {
     stopped_ = true;
     for (auto& e : heap_) pending.push_back(e.job);
     heap_.clear();
+    size_.store(0, std::memory_order_relaxed);  // relaxed: as in push()
     thread = std::move(thread_);
   }
   wake_.notify_all();

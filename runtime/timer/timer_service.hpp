@@ -71,6 +71,8 @@ class timer_service {
   /// falls due first is counted anyway). relaxed: a heuristic, read under
   /// the lock and reset there.
   std::atomic<std::size_t> revoked_{0};
+  /// heap_.size(), readable without the lock (written under it).
+  std::atomic<std::size_t> size_{0};
   bool stopped_ = false;
   std::thread thread_;
 };
