@@ -18,4 +18,5 @@
 #include <courier/supervisor.hpp>
 #include <courier/task.hpp>
 #include <courier/timer.hpp>
+#include <courier/when.hpp>
 #include <courier/version.hpp>

@@ -79,6 +79,8 @@ struct metrics {
   std::uint64_t replies_dropped = 0;   // requests answered with actor_stopped because their actor stopped first
   std::uint64_t downs = 0;             // `down` notifications mailed to watchers (monitors)
   std::uint64_t restarts = 0;          // incarnations rebuilt in place (failure policy `restart`)
+  std::uint64_t ticks_skipped = 0;     // periodic timer deadlines skipped: a tick was still outstanding
+  std::uint64_t replies_discarded = 0; // replies nobody read: when_any's losers, a destroyed frame's when_all
   reply_failures replies_failed;
   /// Actors seen inside one handler for at least config::stuck_after.
   std::vector<inside_actor> stuck;

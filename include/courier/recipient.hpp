@@ -305,6 +305,17 @@ class [[nodiscard]] recipient_awaitable {
   }
   result<R> await_resume() noexcept { return std::move(reply_->value); }
 
+  // -- for courier::when_all / when_any (courier/when.hpp): as ask_awaitable's -----------
+  cell_base* waiter() const noexcept { return self_; }
+  std::uint32_t launch_references() const noexcept { return timed_ ? 2u : 1u; }
+  void launch(completion<R>* reply) noexcept {
+    if (timed_) add_timeout<R>(self_->sys, timeout_, reply);
+    try {
+      post_via(to_, std::move(message_), reply);
+    } catch (...) {  // the request could not be built: completed and released already
+    }
+  }
+
  private:
   cell_base* self_;
   recipient<R(M)> to_;

@@ -39,7 +39,9 @@ namespace courier::internal {
   /* fault tolerance */                                                                   \
   X(downs) X(restarted)                                                                   \
   /* timers */                                                                            \
-  X(ticks_skipped)
+  X(ticks_skipped)                                                                         \
+  /* replies nobody reads: when_any's losers, a destroyed frame's */                      \
+  X(replies_discarded)
 
 struct alignas(cache_line_size) counter_set {
 #define COURIER_COUNTER_FIELD(name) std::atomic<std::uint64_t> name{0};

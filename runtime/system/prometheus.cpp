@@ -109,6 +109,12 @@ std::string metrics::to_prometheus() const {
   sample(out, "courier_downs_total", downs);
   family(out, "courier_restarts_total", "counter", "Incarnations rebuilt in place (failure policy restart).");
   sample(out, "courier_restarts_total", restarts);
+  family(out, "courier_ticks_skipped_total", "counter",
+         "Periodic timer deadlines skipped because a tick was still queued or being handled.");
+  sample(out, "courier_ticks_skipped_total", ticks_skipped);
+  family(out, "courier_replies_discarded_total", "counter",
+         "Replies nobody read: when_any's losers, and those of an awaiting frame that was destroyed.");
+  sample(out, "courier_replies_discarded_total", replies_discarded);
   family(out, "courier_replies_failed_total", "counter", "Replies completed with an error, by kind (courier::errc).");
   for (auto [kind, n] : {std::pair{"actor_stopped", replies_failed.actor_stopped},
                          std::pair{"mailbox_full", replies_failed.mailbox_full}, std::pair{"timeout", replies_failed.timeout},

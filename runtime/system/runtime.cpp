@@ -62,6 +62,10 @@ void count_failed_reply(internal::system* sys, errc code) noexcept {
   internal::counters_here(*sys).add(field);
 }
 
+void count_discarded_replies(internal::system* sys, std::uint64_t n) noexcept {
+  internal::counters_here(*sys).add(&internal::counter_set::replies_discarded, n);
+}
+
 void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_job job) noexcept {
   sys->timers().add(when, job);
 }

@@ -226,6 +226,8 @@ courier::metrics system::metrics() {
   m.replies_dropped = sum.replies_dropped;
   m.downs = sum.downs;
   m.restarts = sum.restarted;
+  m.ticks_skipped = sum.ticks_skipped;
+  m.replies_discarded = sum.replies_discarded;
   m.replies_failed = {.actor_stopped = sum.replies_failed_stopped, .mailbox_full = sum.replies_failed_full,
                       .timeout = sum.replies_failed_timeout, .handler_failed = sum.replies_failed_handler};
   m.live_actors = sum.spawned >= sum.stopped ? sum.spawned - sum.stopped : 0;

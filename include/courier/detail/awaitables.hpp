@@ -125,6 +125,20 @@ class [[nodiscard]] ask_awaitable {
 
   result<R> await_resume() noexcept { return std::move(request_->value); }
 
+  // -- for courier::when_all / when_any (courier/when.hpp) ------------------------------
+  cell_base* waiter() const noexcept { return self_; }
+  /// References the launch gives up on `reply`: the request's, and the timeout's.
+  std::uint32_t launch_references() const noexcept { return timed_ ? 2u : 1u; }
+  /// Sends the request now, its outcome completing `reply` (never throws: an
+  /// allocation failure completes it with handler_failed).
+  void launch(completion<R>* reply) noexcept {
+    if (timed_) add_timeout<R>(self_->sys, timeout_, reply);
+    try {
+      post_with_reply<B>(target_, std::move(message_), reply);
+    } catch (...) {  // post_with_reply completed and released the reply already
+    }
+  }
+
  private:
   cell_base* self_;
   cell_base* target_;
