@@ -30,8 +30,9 @@ WORKLOADS = [  # (name, headline unit, lower is better)
     ("idle", "cpu s/s", True),
     ("long_handler", "p99 us", True),  # courier only: lag behind a long handler (guarantee 4)
     ("timers", "ns/timer", True),  # courier only: arm + cancel 1M timers with a handle
+    ("when_all", "ns/pair", True),  # courier only: when_all of 2 asks (vs sequential in its extra rows)
 ]
-COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler", "pingpong_recipient", "timers"}  # no CAF counterpart: compared with ask_actor / pairs instead
+COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler", "pingpong_recipient", "timers", "when_all"}  # no CAF counterpart: compared with ask_actor / pairs instead
 # extra metrics shown in their own rows: (workload, metric, label, lower is better)
 EXTRA = [
     ("pingpong", "p99", "pingpong p99 ns", True),
@@ -47,6 +48,10 @@ EXTRA = [
     ("timers", "cancel_ns", "timers: cancel ns", True),
     ("timers", "interleaved_ns", "timers: arm+cancel one at a time ns", True),
     ("timers", "bytes/timer", "timers: peak bytes per armed timer", True),
+    ("when_all", "sequential_ns", "when_all: two sequential co_awaits ns", True),
+    ("when_all", "ratio", "when_all / sequential", True),
+    ("when_all", "work20us_ns", "when_all, 20 us handlers ns", True),
+    ("when_all", "work20us_ratio", "when_all / sequential, 20 us handlers", True),
 ]
 
 

@@ -19,5 +19,6 @@ int main(int argc, char** argv) {
                           {"ask_actor_await", ask_actor_await, false},
                           {"idle", idle, true},
                           {"long_handler", long_handler, true},
-                          {"timers", timers, true}});
+                          {"timers", timers, true},
+                          {"when_all", when_all_pair, true}});
 }
