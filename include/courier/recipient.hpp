@@ -256,20 +256,25 @@ struct awaited_reply final : completion<R> {
   static void deliver_fn(completion<R>* base, result<R>&& v) noexcept {
     auto* self = static_cast<awaited_reply*>(base);
     ::new (static_cast<void*>(&self->value)) result<R>(std::move(v));
-    self->ready = true;  // plain: published by wake()'s acq_rel RMW, read after the turn's acquire
+    // release: publishes the value to probe()'s acquire in the resuming turn
+    self->ready.store(true, std::memory_order_release);
     wake(self->cell);
     release_address(self->cell);
   }
   static void release_fn(completion<R>* base) noexcept { drop(static_cast<awaited_reply*>(base)); }
+  /// frame_base::ready: the reply is in.
+  static bool probe(const void* p) noexcept {
+    return static_cast<const awaited_reply*>(p)->ready.load(std::memory_order_acquire);  // acquire: pairs with deliver_fn
+  }
   static void drop(awaited_reply* self) noexcept {
     if (!self->refs.release()) return;  // the last one sees the others' writes
-    if (self->ready) self->value.~result<R>();
+    if (self->ready.load(std::memory_order_relaxed)) self->value.~result<R>();  // relaxed: ordered by the release above
     detail::destroy(self);
   }
 
   cell_base* cell;
   ref_count refs;
-  bool ready = false;
+  std::atomic<bool> ready{false};
   union {
     result<R> value;
   };
@@ -297,9 +302,10 @@ class [[nodiscard]] recipient_awaitable {
 
   bool await_ready() const noexcept { return false; }
   template <courier_promise P>
-  void await_suspend(std::coroutine_handle<P>) {
+  void await_suspend(std::coroutine_handle<P> h) {
     // references: ours, the request's, and the timeout's
     reply_ = make<awaited_reply<R>>(self_, timed_ ? 3u : 2u);
+    static_cast<frame_base&>(h.promise()).awaits(&awaited_reply<R>::probe, reply_);
     if (timed_) add_timeout<R>(self_->sys, timeout_, reply_);
     post_via(to_, std::move(message_), static_cast<completion<R>*>(reply_));
   }

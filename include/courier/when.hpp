@@ -89,6 +89,11 @@ struct reply_group_base {
   }
 
   bool complete(std::uint32_t w) const noexcept { return any ? (w & won) != 0 : (w & count_mask) == 0; }
+  /// frame_base::ready: the awaited reply (or all of them) is in.
+  static bool probe(const void* p) noexcept {
+    auto* g = static_cast<const reply_group_base*>(p);
+    return g->complete(g->word.load(std::memory_order_acquire));  // acquire: pairs with arrived()
+  }
 
   std::atomic<std::uint32_t> word;
   ref_count refs;
@@ -203,7 +208,8 @@ class [[nodiscard]] group_awaitable {
     return group_->complete(group_->word.load(std::memory_order_acquire));  // acquire: pairs with arrived()
   }
   template <courier_promise P>
-  bool await_suspend(std::coroutine_handle<P>) noexcept {
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    static_cast<frame_base&>(h.promise()).awaits(&reply_group_base::probe, group_);
     // acq_rel: pairs with arrived(): either the completing reply sees
     // `awaiting` (and wakes us), or we see it complete and do not suspend.
     auto old = group_->word.fetch_or(reply_group_base::awaiting, std::memory_order_acq_rel);

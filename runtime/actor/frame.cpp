@@ -24,6 +24,27 @@ void cancel(cell_core& cell, detail::frame_base* frame) noexcept {
 
 }  // namespace
 
+/// The awaited event came (or the frame awaits nothing courier knows).
+bool event_came(const detail::frame_base* frame) noexcept { return !frame->ready || frame->ready(frame->awaited); }
+
+enum class settled { parked, cancelled, go };
+
+/// After the frame suspended (or a woken turn took it back): parks it until
+/// its own event comes. A wake-up whose event is not the frame's (a stale
+/// one, meant for a frame a restart destroyed) is consumed and the frame
+/// parks again.
+settled settle(cell_core& cell, detail::frame_base* frame) noexcept {
+  for (;;) {
+    if (state::suspend(cell) == suspend_result::parked) return settled::parked;  // not ours any more
+    // The event came first (or a wake-up did): we still own the actor.
+    if (state::resume(cell) == resume_result::cancel) {
+      cancel(cell, frame);
+      return settled::cancelled;
+    }
+    if (event_came(frame)) return settled::go;
+  }
+}
+
 /// Resumes `frame` until it finishes or really suspends. A wake that came
 /// before the turn noticed the suspension resumes it at once.
 ran step(detail::cell_base& base, detail::frame_base* frame) noexcept {
@@ -36,11 +57,13 @@ ran step(detail::cell_base& base, detail::frame_base* frame) noexcept {
       return ran::done;
     }
     cell.frame = frame;  // published to the next turn by suspend()'s release and the waker's schedule
-    if (state::suspend(cell) == suspend_result::parked) return ran::suspended;  // not ours any more
-    // The event came first: we still own the actor.
-    if (state::resume(cell) == resume_result::cancel) {
-      cancel(cell, frame);
-      return ran::done;
+    switch (settle(cell, frame)) {
+      case settled::parked:
+        return ran::suspended;
+      case settled::cancelled:
+        return ran::done;
+      case settled::go:
+        break;
     }
   }
 }
@@ -51,6 +74,16 @@ ran resume_suspended(detail::cell_base& base) noexcept {
   if (state::resume(cell) == resume_result::cancel) {
     cancel(cell, frame);
     return ran::done;
+  }
+  if (!event_came(frame)) {  // a stale wake-up scheduled us: park again
+    switch (settle(cell, frame)) {
+      case settled::parked:
+        return ran::suspended;
+      case settled::cancelled:
+        return ran::done;
+      case settled::go:
+        break;
+    }
   }
   return step(base, frame);
 }

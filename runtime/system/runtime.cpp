@@ -66,6 +66,8 @@ void count_discarded_replies(internal::system* sys, std::uint64_t n) noexcept {
   internal::counters_here(*sys).add(&internal::counter_set::replies_discarded, n);
 }
 
+bool timers_stopped(internal::system* sys) noexcept { return sys->timers().stopped(); }
+
 void add_timer(internal::system* sys, std::chrono::steady_clock::time_point when, timer_job job) noexcept {
   sys->timers().add(when, job);
 }

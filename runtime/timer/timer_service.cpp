@@ -125,6 +125,8 @@ void timer_service::stop() noexcept {
     std::lock_guard lock(mutex_);
     if (stopped_ && !thread_.joinable() && heap_.empty()) return;
     stopped_ = true;
+    // release: before the pending jobs run (their wake-ups), for stopped()
+    closed_.store(true, std::memory_order_release);
     for (auto& e : heap_) pending.push_back(e.job);
     heap_.clear();
     size_.store(0, std::memory_order_relaxed);  // relaxed: as in push()

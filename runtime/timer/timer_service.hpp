@@ -45,6 +45,11 @@ class timer_service {
 
   std::size_t pending() noexcept;
 
+  /// stop() began: every job still pending runs (not fired) from here on.
+  bool stopped() const noexcept {
+    return closed_.load(std::memory_order_acquire);  // acquire: pairs with stop()'s release store
+  }
+
  private:
   struct entry {
     clock::time_point when;
@@ -74,6 +79,8 @@ class timer_service {
   /// heap_.size(), readable without the lock (written under it).
   std::atomic<std::size_t> size_{0};
   bool stopped_ = false;
+  /// stopped_, readable without the lock (a woken sleep_for's check).
+  std::atomic<bool> closed_{false};
   std::thread thread_;
 };
 

@@ -67,21 +67,27 @@ struct awaited_request final : envelope, completion<reply_type_t<A, M>> {
   static void deliver_fn(completion<R>* base, result<R>&& v) noexcept {
     auto* self = static_cast<awaited_request*>(base);
     ::new (static_cast<void*>(&self->value)) result<R>(std::move(v));
-    self->ready = true;  // plain: published by wake()'s acq_rel RMW, read after the turn's acquire
+    // release: publishes the value to probe()'s acquire in the resuming turn
+    self->ready.store(true, std::memory_order_release);
     wake(self->cell);
     release_address(self->cell);
   }
   static void release_fn(completion<R>* base) noexcept { drop_reference(static_cast<awaited_request*>(base)); }
 
+  /// frame_base::ready: the reply is in.
+  static bool probe(const void* p) noexcept {
+    return static_cast<const awaited_request*>(p)->ready.load(std::memory_order_acquire);  // acquire: pairs with deliver_fn
+  }
+
   static void drop_reference(awaited_request* self) noexcept {
     if (!self->refs.release()) return;  // the last one sees the others' writes (the value, `ready`)
-    if (self->ready) self->value.~result<R>();
+    if (self->ready.load(std::memory_order_relaxed)) self->value.~result<R>();  // relaxed: ordered by the release above
     detail::destroy(self);
   }
 
   cell_base* cell;
   ref_count refs;
-  bool ready = false;
+  std::atomic<bool> ready{false};
   [[no_unique_address]] enqueue_stamp<A> stamp;  // per-type metrics, when A opts in
   union {
     M message;
@@ -116,8 +122,9 @@ class [[nodiscard]] ask_awaitable {
   bool await_ready() const noexcept { return false; }
 
   template <courier_promise P>
-  void await_suspend(std::coroutine_handle<P>) {
+  void await_suspend(std::coroutine_handle<P> h) {
     request_ = make<awaited_request<B, M>>(self_, timed_ ? 4u : 3u, std::move(message_));
+    static_cast<frame_base&>(h.promise()).awaits(&awaited_request<B, M>::probe, request_);
     auto* reply = static_cast<completion<R>*>(request_);
     if (timed_) add_timeout<R>(self_->sys, timeout_, reply);
     send_request(target_, request_, reply);  // a refusal completes the reply at once (action::refuse)
@@ -155,6 +162,10 @@ inline void run_wake_job(void* cell, void*, bool) noexcept {
   release_address(static_cast<cell_base*>(cell));
 }
 
+/// True once `sys`'s timer service has stopped (runtime shutdown): every
+/// pending timer ran early (runtime/system/runtime.cpp).
+bool timers_stopped(internal::system* sys) noexcept;
+
 /// co_await ctx.sleep_for(d): resumes no earlier than `d` from now (or at
 /// runtime shutdown); the actor handles nothing else meanwhile.
 class [[nodiscard]] sleep_awaitable {
@@ -164,15 +175,26 @@ class [[nodiscard]] sleep_awaitable {
 
   bool await_ready() const noexcept { return false; }
   template <courier_promise P>
-  void await_suspend(std::coroutine_handle<P>) noexcept {
+  void await_suspend(std::coroutine_handle<P> h) noexcept {
+    deadline_ = std::chrono::steady_clock::now() + delay_;
+    static_cast<frame_base&>(h.promise()).awaits(&probe, this);
     revive_address(self_);
-    add_timer(self_->sys, std::chrono::steady_clock::now() + delay_, timer_job{&run_wake_job, self_, nullptr});
+    add_timer(self_->sys, deadline_, timer_job{&run_wake_job, self_, nullptr});
   }
   void await_resume() const noexcept {}
+
+  /// frame_base::ready: the deadline passed, or the runtime's shutdown ran
+  /// the timer early. (A time check, not a flag the job sets: the job may
+  /// outlive this frame, and a sleep allocates nothing.)
+  static bool probe(const void* p) noexcept {
+    auto* self = static_cast<const sleep_awaitable*>(p);
+    return std::chrono::steady_clock::now() >= self->deadline_ || timers_stopped(self->self_->sys);
+  }
 
  private:
   cell_base* self_;
   std::chrono::steady_clock::duration delay_;
+  std::chrono::steady_clock::time_point deadline_{};
 };
 
 }  // namespace courier::detail
