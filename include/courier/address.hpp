@@ -27,6 +27,8 @@ result<void> post(cell_base* cell, M&& message);
 
 template <class A, class M>
 reply<reply_type_t<A, M>> post_request(cell_base* cell, M&& message);
+template <class A, class M>
+result<void> post_waiting(cell_base* cell, M&& message, std::chrono::steady_clock::time_point until);
 
 }  // namespace courier::detail
 
@@ -77,6 +79,25 @@ class address {
     } else {
       if (!cell_) return error{errc::actor_stopped, "empty address"};
       return detail::post<A>(cell_, std::forward<M>(message));
+    }
+  }
+
+  /// send, waiting up to `timeout` for room in a full bounded mailbox (a
+  /// thread outside the runtime's workers; it sleeps, it does not spin).
+  /// Returns once accepted; mailbox_full after `timeout`; actor_stopped at
+  /// once when the mailbox is or becomes closed. On an error `message` is
+  /// untouched. Waiters are admitted in the order they started waiting.
+  /// Inside a handler it never waits: it is send (and a wait it would have
+  /// made is reported as a blocking call inside a handler).
+  template <class M, class Rep, class Period>
+  [[nodiscard]] result<void> send_for(M&& message, std::chrono::duration<Rep, Period> timeout) const {
+    if constexpr (!handles<A, M>) {
+      detail::diagnose_unhandled<A, M>();
+      return {};
+    } else {
+      return detail::post_waiting<A>(
+          cell_, std::forward<M>(message),
+          std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
     }
   }
 

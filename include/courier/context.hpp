@@ -23,6 +23,8 @@ namespace courier::detail {
 template <class B, class M>
 class ask_awaitable;
 class sleep_awaitable;
+template <class B, class Arg>
+class send_awaitable;
 
 template <class... Args>
 inline constexpr bool first_is_spawn_options = false;
@@ -188,6 +190,34 @@ class context : private detail::cell_base {
       return detail::ask_awaitable<B, std::decay_t<M>>(
           base(), detail::access::cell_of(to), std::decay_t<M>(std::forward<M>(message)), true,
           std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout));
+    }
+  }
+
+  /// `co_await ctx.send(to, m)` (coroutine handlers): sends `m`, waiting
+  /// for room if `to`'s bounded mailbox is full; this actor handles nothing
+  /// else meanwhile. Gives success once accepted, or actor_stopped when `to`
+  /// stops (the message is then back in `m`). Waiters are admitted in the
+  /// order they started waiting, one per freed slot. An unbounded or
+  /// non-full target accepts at once, without suspending. Await it in the
+  /// expression that names `m` (it refers to `m` until it completes).
+  template <class B, class M>
+  [[nodiscard]] auto send(const address<B>& to, M&& message) {
+    if constexpr (!handles<B, M>) {
+      detail::diagnose_unhandled<B, M>();
+      return detail::sleep_awaitable(base(), {});
+    } else {
+      return detail::send_awaitable<B, M>(base(), detail::access::cell_of(to), std::forward<M>(message), false, {});
+    }
+  }
+  /// As send, but gives up after `timeout` with mailbox_full (`m` untouched).
+  template <class B, class M, class Rep, class Period>
+  [[nodiscard]] auto send_for(const address<B>& to, M&& message, std::chrono::duration<Rep, Period> timeout) {
+    if constexpr (!handles<B, M>) {
+      detail::diagnose_unhandled<B, M>();
+      return detail::sleep_awaitable(base(), {});
+    } else {
+      return detail::send_awaitable<B, M>(base(), detail::access::cell_of(to), std::forward<M>(message), true,
+                                          detail::to_steady(timeout));
     }
   }
 
@@ -415,6 +445,7 @@ struct cell final : context<A> {
 #include <courier/detail/messages.hpp>
 #include <courier/detail/spawn.hpp>
 #include <courier/detail/awaitables.hpp>
+#include <courier/detail/send_wait.hpp>
 #include <courier/detail/down_envelope.hpp>
 #include <courier/recipient.hpp>
 #include <courier/supervisor.hpp>

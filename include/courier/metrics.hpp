@@ -75,6 +75,7 @@ struct metrics {
   std::vector<worker_metrics> workers;
   std::uint64_t live_actors = 0;       // spawned and not yet stopped
   std::uint64_t queued_messages = 0;   // accepted and not yet handled or dropped
+  std::uint64_t senders_waiting = 0;   // send_for / co_await ctx.send waiting for room in a bounded mailbox now
   std::uint64_t dropped_messages = 0;  // accepted and destroyed unhandled
   std::uint64_t replies_dropped = 0;   // requests answered with actor_stopped because their actor stopped first
   std::uint64_t downs = 0;             // `down` notifications mailed to watchers (monitors)

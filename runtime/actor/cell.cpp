@@ -52,6 +52,7 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   mailbox box(core);
   destroy_suspended(cell);  // a frame still suspended (stop() only) goes first
   (void)state::close(core, chaos_hook{});  // the owner closes: it cannot find `idle`, so nothing to schedule
+  if (core.capacity() != 0) fail_send_waiters(core);  // senders waiting for room get actor_stopped
   // Only stop() leaves accepted messages here (shutdown and auto-stop drain
   // in the turn, run_turn()); the rest are refused pushes, or pushes that
   // slipped in while the mailbox closed: dropped and counted.
@@ -113,6 +114,7 @@ bool request_end(cell_base* cell, std::uint32_t request, exit_reason reason) noe
   bool first = core.requested_reason.compare_exchange_strong(none, static_cast<std::uint8_t>(reason),
                                                              std::memory_order_acq_rel, std::memory_order_acquire);
   if (state::request_end(core, request, chaos_hook{})) system_of(*cell).scheduler().schedule(cell);
+  if (core.capacity() != 0) fail_send_waiters(core);  // the mailbox is closed now: no room will come
   if (request & bits::stop_requested)
     detail::wake(cell);  // a suspended coroutine handler is destroyed, a dormant actor finishes, by the next turn
   else if (state::rouse(core))
@@ -165,7 +167,10 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back b
   if (core.capacity() != 0 && !bypass_capacity) {
     // relaxed: the count bounds the queue and publishes nothing (the push does)
     if (core.queued.fetch_add(1, std::memory_order_relaxed) >= core.capacity()) {
-      core.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: as above
+      // relaxed: as above. Undone: if senders wait (their bit makes every
+      // send refused), our transient increment may have hidden a free slot.
+      if (core.queued.fetch_sub(1, std::memory_order_relaxed) & internal::bits::send_waiters) [[unlikely]]
+        internal::admit_waiter(core);
       back(e);
       return delivery::rejected_full;
     }
@@ -311,7 +316,8 @@ void reject_spawn(internal::system* sys, std::string_view actor, std::string_vie
 std::uint64_t id_of(const cell_base* cell) noexcept { return core_of(*cell).id; }
 
 std::uint32_t queued_of(const cell_base* cell) noexcept {
-  return core_of(*cell).queued.load(std::memory_order_relaxed);  // relaxed: a statistic
+  // relaxed: a statistic (without the waiters bit)
+  return core_of(*cell).queued.load(std::memory_order_relaxed) & ~internal::bits::send_waiters;
 }
 
 void report_failure(cell_base* cell, std::string_view message_type, std::string_view what) noexcept {

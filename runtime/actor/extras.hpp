@@ -23,6 +23,7 @@
 namespace courier::detail {
 struct supervisor_state;
 struct timer_block;
+struct send_waiter;
 }
 
 namespace courier::internal {
@@ -67,6 +68,11 @@ struct cell_extras {
   /// ends or restarts in place (runtime/timer/timers.cpp). A handle's
   /// cancel() on any thread unlinks its block.
   detail::timer_block* timers = nullptr;
+  /// Senders waiting for room in this bounded mailbox, in arrival order
+  /// (runtime/actor/send_wait.cpp); `send_waiters_closed` once the mailbox
+  /// closed and every waiter got actor_stopped.
+  std::deque<detail::send_waiter*> send_waiters;
+  bool send_waiters_closed = false;
 
   // -- watcher side: the actor's own turns only -------------------------------------
   std::uint64_t last_monitor = 0;
@@ -143,6 +149,13 @@ void end_monitors(cell_core& core) noexcept;
 /// Cancels the timers this actor made through its context (its end, after
 /// on_stop; an in-place restart's teardown). runtime/timer/timers.cpp.
 void revoke_owned_timers(cell_core& core) noexcept;
+
+/// Waiting senders (runtime/actor/send_wait.cpp). A consumer's slot release
+/// that returned bits::send_waiters hands the slot to the first waiter; a
+/// close (stop, shutdown, the end) fails them all with actor_stopped.
+void admit_waiter(cell_core& core) noexcept;
+void fail_send_waiters(cell_core& core) noexcept;
+bool mailbox_closed_for_waiters(const cell_core& core) noexcept;
 
 /// Links (runtime/actor/links.cpp). The peers' side of an actor's end:
 /// `links` is the list end_monitors() took under the lock.

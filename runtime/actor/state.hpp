@@ -75,6 +75,9 @@ inline constexpr std::uintptr_t idle = 1;
 inline constexpr std::uintptr_t closed = 2;
 inline constexpr std::uintptr_t unreachable = 4;
 inline constexpr std::uintptr_t head_mask = idle | closed | unreachable;
+/// In cell_core::queued (the slot count of a bounded mailbox): senders wait
+/// for room (runtime/actor/send_wait.cpp). Plain sends see the count full.
+inline constexpr std::uint32_t send_waiters = 1u << 31;
 // lifecycle word
 inline constexpr std::uint32_t stop_requested = 1;
 inline constexpr std::uint32_t shutdown_requested = 2;

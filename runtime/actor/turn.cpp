@@ -40,8 +40,13 @@ batch_end handle_batch(cell_core& cell, mailbox& box, counter_sink& counters, st
     auto* e = box.pop();
     if (!e) return batch_end::linking;
     if (e == last) reached = true;
-    if (e->flags & envelope::holds_slot)
-      cell.queued.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a bound only; the slot frees before the handler runs
+    if (e->flags & envelope::holds_slot) {
+      // relaxed: a bound only; the slot frees before the handler runs. The
+      // value returned says whether senders wait (send_wait.cpp): then the
+      // slot goes to the first of them.
+      if (cell.queued.fetch_sub(1, std::memory_order_relaxed) & bits::send_waiters) [[unlikely]]
+        admit_waiter(cell);
+    }
     auto flags = e->flags;  // read first: once a coroutine handler suspends, `e` may be gone
     if (flags & envelope::request) {
       counters.add(&counter_set::replies_completed);  // answered below, or actor_stopped

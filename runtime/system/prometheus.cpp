@@ -100,6 +100,8 @@ std::string metrics::to_prometheus() const {
   sample(out, "courier_live_actors", live_actors);
   family(out, "courier_queued_messages", "gauge", "Messages accepted and not yet handled or dropped.");
   sample(out, "courier_queued_messages", queued_messages);
+  family(out, "courier_senders_waiting", "gauge", "Senders waiting for room in a bounded mailbox.");
+  sample(out, "courier_senders_waiting", senders_waiting);
   family(out, "courier_dropped_messages_total", "counter", "Accepted messages destroyed unhandled.");
   sample(out, "courier_dropped_messages_total", dropped_messages);
   family(out, "courier_replies_dropped_total", "counter",

@@ -231,6 +231,8 @@ courier::metrics system::metrics() {
   m.replies_failed = {.actor_stopped = sum.replies_failed_stopped, .mailbox_full = sum.replies_failed_full,
                       .timeout = sum.replies_failed_timeout, .handler_failed = sum.replies_failed_handler};
   m.live_actors = sum.spawned >= sum.stopped ? sum.spawned - sum.stopped : 0;
+  auto waiting = senders_waiting_.load(std::memory_order_relaxed);  // relaxed: a gauge
+  m.senders_waiting = waiting > 0 ? static_cast<std::uint64_t>(waiting) : 0;
   auto settled = sum.handled + sum.dropped;
   m.queued_messages = sum.accepted >= settled ? sum.accepted - settled : 0;  // counters read one after another: clamp
   m.stuck = observe(stuck_after_);

@@ -40,6 +40,9 @@ class system {
   internal::scheduler& scheduler() noexcept { return scheduler_; }
   internal::registry& registry() noexcept { return registry_; }
   timer_service& timers() noexcept { return timers_; }
+  /// Senders waiting for room in a bounded mailbox (metrics().senders_waiting;
+  /// changed under the target's extras lock, so relaxed).
+  std::atomic<std::int64_t>& senders_waiting() noexcept { return senders_waiting_; }
   /// The counter set of the calling thread when it is not one of our
   /// workers (created on its first use, cached per thread).
   counter_set& outside_counters();
@@ -108,6 +111,7 @@ class system {
   internal::scheduler scheduler_;
   internal::registry registry_;
   timer_service timers_;
+  std::atomic<std::int64_t> senders_waiting_{0};
   template <class F>
   void for_each_counter_set(F&& f);
   /// Every counter summed over the workers' and the outside threads' sets.
