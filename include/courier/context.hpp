@@ -23,8 +23,12 @@ namespace courier::detail {
 template <class B, class M>
 class ask_awaitable;
 class sleep_awaitable;
-template <class B, class Arg>
+template <class Target, class Arg>
 class send_awaitable;
+template <class B>
+struct send_to_address;
+template <class M>
+struct send_to_recipient;
 
 template <class... Args>
 inline constexpr bool first_is_spawn_options = false;
@@ -206,7 +210,8 @@ class context : private detail::cell_base {
       detail::diagnose_unhandled<B, M>();
       return detail::sleep_awaitable(base(), {});
     } else {
-      return detail::send_awaitable<B, M>(base(), detail::access::cell_of(to), std::forward<M>(message), false, {});
+      return detail::send_awaitable<detail::send_to_address<B>, M>({}, base(), detail::access::cell_of(to),
+                                                                   std::forward<M>(message), false, {});
     }
   }
   /// As send, but gives up after `timeout` with mailbox_full (`m` untouched).
@@ -216,9 +221,26 @@ class context : private detail::cell_base {
       detail::diagnose_unhandled<B, M>();
       return detail::sleep_awaitable(base(), {});
     } else {
-      return detail::send_awaitable<B, M>(base(), detail::access::cell_of(to), std::forward<M>(message), true,
-                                          detail::to_steady(timeout));
+      return detail::send_awaitable<detail::send_to_address<B>, M>({}, base(), detail::access::cell_of(to),
+                                                                   std::forward<M>(message), true,
+                                                                   detail::to_steady(timeout));
     }
+  }
+
+  /// co_await send / send_for through a recipient<M> (courier/recipient.hpp).
+  template <class M, class Arg>
+    requires std::is_same_v<std::decay_t<Arg>, M>
+  [[nodiscard]] auto send(const recipient<M>& to, Arg&& message) {
+    return detail::send_awaitable<detail::send_to_recipient<M>, Arg>(
+        detail::send_to_recipient<M>::of(to), base(), detail::recipient_cell(to), std::forward<Arg>(message), false, {});
+  }
+  template <class M, class Arg, class Rep, class Period>
+    requires std::is_same_v<std::decay_t<Arg>, M>
+  [[nodiscard]] auto send_for(const recipient<M>& to, Arg&& message, std::chrono::duration<Rep, Period> timeout) {
+    return detail::send_awaitable<detail::send_to_recipient<M>, Arg>(detail::send_to_recipient<M>::of(to), base(),
+                                                                      detail::recipient_cell(to),
+                                                                      std::forward<Arg>(message), true,
+                                                                      detail::to_steady(timeout));
   }
 
   /// `co_await ctx.sleep_for(d)`: resumes no earlier than `d` from now, on

@@ -342,6 +342,28 @@ void send_after_recipient(internal::system* sys, const recipient<M>& to, const M
   add_timer(sys, when, timer_job{&run_delivery_job, target, e});
 }
 
+/// How send_awaitable (co_await ctx.send) reaches a recipient<M>: its table.
+/// The waiting envelope holds a copy, so the argument is never moved from.
+template <class M>
+struct send_to_recipient {
+  const recipient_ops<M>* ops;
+  template <class Sig>
+  static send_to_recipient of(const recipient<Sig>& r) noexcept {
+    return {recipient_access::ops_of(r)};
+  }
+  template <class Arg>
+  result<void> post_now(cell_base* target, Arg&& m) const {
+    if constexpr (std::is_lvalue_reference_v<Arg> || std::is_const_v<std::remove_reference_t<Arg>>)
+      return ops->send_copy(target, m);
+    else
+      return ops->send_move(target, std::move(m));
+  }
+  template <class Arg>
+  envelope* make_envelope(Arg& m, give_back&) const {
+    return ops->make_envelope(m, 0u);
+  }
+};
+
 template <bool Periodic, class M>
 timer arm_timer_via(internal::system* sys, cell_base* owner, const recipient<M>& to, const M& message,
                     std::chrono::steady_clock::duration period, std::chrono::steady_clock::duration first) {

@@ -349,3 +349,27 @@ TEST_CASE("co_await ctx.send to an unbounded or non-full target does not suspend
   REQUIRE(q.send(item{1, 0}));
   REQUIRE(wait_until([&] { return done.load() == 1 && seen->count.load() == 100; }));
 }
+
+TEST_CASE("co_await ctx.send through a recipient<M> waits for room like an address") {
+  struct via : actor<via> {
+    recipient<item> to;
+    std::atomic<int>* code;
+    via(recipient<item> t, std::atomic<int>* c) : to(std::move(t)), code(c) {}
+    task<void> on(item i, context<via>& ctx) {
+      auto r = co_await ctx.send(to, item{i.from, 7});
+      code->store(r ? 0 : static_cast<int>(r.error().code()));
+    }
+  };
+  runtime rt{{.workers = 2}};
+  full_sink f(rt);
+  open_at_exit release{f.g};
+  std::atomic<int> code{-1};
+  auto v = rt.spawn<via>(recipient<item>(f.a), &code);
+  REQUIRE(v.send(item{3, 0}));
+  REQUIRE(wait_until([&] { return rt.metrics().senders_waiting == 1; }));
+  CHECK(code.load() == -1);
+  f.g.open();
+  REQUIRE(wait_until([&] { return code.load() == 0; }));
+  REQUIRE(wait_until([&] { return f.seen->count.load() == 2; }));
+  CHECK(f.seen->snapshot()[1].n == 7);
+}

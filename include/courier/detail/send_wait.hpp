@@ -85,20 +85,36 @@ result<void> post_waiting(cell_base* cell, M&& message, std::chrono::steady_cloc
   return wait_error(outcome);
 }
 
+/// How send_awaitable reaches an address<B>: B's envelope type.
+template <class B>
+struct send_to_address {
+  template <class Arg>
+  result<void> post_now(cell_base* target, Arg&& m) const {
+    return post<B>(target, std::forward<Arg>(m));
+  }
+  /// The waiting envelope, and how to give its message back.
+  template <class Arg>
+  envelope* make_envelope(Arg& m, give_back& back) const {
+    using env = message_envelope<B, std::decay_t<Arg>>;
+    auto* e = make<env>(0u, std::forward<Arg>(m));
+    if constexpr (!std::is_lvalue_reference_v<Arg> && !std::is_const_v<Arg>) back = give_back_to<env>(m);
+    return e;
+  }
+};
+
 /// co_await ctx.send(to, m) / ctx.send_for(to, m, d). Holds a pointer to
 /// the argument (given back on an error): await it in the expression that
-/// names its argument.
-template <class B, class Arg>
+/// names its argument. `Target` builds the envelopes (an address's actor
+/// type, or a recipient's table).
+template <class Target, class Arg>
 class [[nodiscard]] send_awaitable {
  public:
-  using plain = std::decay_t<Arg>;
-  using env = message_envelope<B, plain>;
-
-  send_awaitable(cell_base* self, cell_base* target, Arg&& message, bool timed,
+  send_awaitable(Target how, cell_base* self, cell_base* target, Arg&& message, bool timed,
                  std::chrono::steady_clock::duration timeout) noexcept
-      : self_(self), target_(target), arg_(__builtin_addressof(message)), timed_(timed), timeout_(timeout) {}
+      : how_(how), self_(self), target_(target), arg_(__builtin_addressof(message)), timed_(timed), timeout_(timeout) {}
   send_awaitable(send_awaitable&& other) noexcept
-      : self_(other.self_),
+      : how_(other.how_),
+        self_(other.self_),
         target_(other.target_),
         arg_(other.arg_),
         timed_(other.timed_),
@@ -125,7 +141,7 @@ class [[nodiscard]] send_awaitable {
       result_ = error{errc::actor_stopped, "empty address"};
       return true;
     }
-    auto r = post<B>(target_, std::forward<Arg>(*arg_));  // an unbounded or non-full target: done at once
+    auto r = how_.post_now(target_, std::forward<Arg>(*arg_));  // an unbounded or non-full target: done at once
     if (r || r.error().code() != errc::mailbox_full) {
       result_ = std::move(r);
       return true;
@@ -135,8 +151,7 @@ class [[nodiscard]] send_awaitable {
 
   template <courier_promise P>
   bool await_suspend(std::coroutine_handle<P> h) {
-    w_.e = make<env>(0u, std::forward<Arg>(*arg_));
-    if constexpr (!std::is_lvalue_reference_v<Arg>) w_.back = give_back_to<env>(*arg_);
+    w_.e = how_.template make_envelope<Arg>(*arg_, w_.back);
     w_.waker = self_;
     revive_address(self_);    // the queue entry's: a waiting send keeps its actor reachable, as a pending ask does
     retain_address(target_);  // the target's memory (the queue we wait in) until we are done; the caller holds one
@@ -182,6 +197,7 @@ class [[nodiscard]] send_awaitable {
   }
 
  private:
+  [[no_unique_address]] Target how_;
   cell_base* self_;
   cell_base* target_;
   std::remove_reference_t<Arg>* arg_;
