@@ -31,8 +31,9 @@ WORKLOADS = [  # (name, headline unit, lower is better)
     ("long_handler", "p99 us", True),  # courier only: lag behind a long handler (guarantee 4)
     ("timers", "ns/timer", True),  # courier only: arm + cancel 1M timers with a handle
     ("when_all", "ns/pair", True),  # courier only: when_all of 2 asks (vs sequential in its extra rows)
+    ("send_for_wake", "p50 us", True),  # courier only: a waiting send_for's wake-up after a freed slot
 ]
-COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler", "pingpong_recipient", "timers", "when_all"}  # no CAF counterpart: compared with ask_actor / pairs instead
+COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler", "pingpong_recipient", "timers", "when_all", "send_for_wake"}  # no CAF counterpart: compared with ask_actor / pairs instead
 # extra metrics shown in their own rows: (workload, metric, label, lower is better)
 EXTRA = [
     ("pingpong", "p99", "pingpong p99 ns", True),
@@ -52,6 +53,9 @@ EXTRA = [
     ("when_all", "ratio", "when_all / sequential", True),
     ("when_all", "work20us_ns", "when_all, 20 us handlers ns", True),
     ("when_all", "work20us_ratio", "when_all / sequential, 20 us handlers", True),
+    ("send_for_wake", "p99", "send_for wake-up p99 us", True),
+    ("send_for_wake", "futex_p50", "bare futex hand-off p50 us (reference)", True),
+    ("send_for_wake", "futex_p99", "bare futex hand-off p99 us (reference)", True),
 ]
 
 

@@ -20,5 +20,6 @@ int main(int argc, char** argv) {
                           {"idle", idle, true},
                           {"long_handler", long_handler, true},
                           {"timers", timers, true},
-                          {"when_all", when_all_pair, true}});
+                          {"when_all", when_all_pair, true},
+                          {"send_for_wake", send_for_wake, true}});
 }
