@@ -45,6 +45,21 @@ settled settle(cell_core& cell, detail::frame_base* frame) noexcept {
   }
 }
 
+/// settle(), as the turn's outcome: true (with `out`) unless the frame runs now.
+bool parked_or_cancelled(cell_core& cell, detail::frame_base* frame, ran& out) noexcept {
+  switch (settle(cell, frame)) {
+    case settled::parked:
+      out = ran::suspended;
+      return true;
+    case settled::cancelled:
+      out = ran::done;
+      return true;
+    case settled::go:
+      break;
+  }
+  return false;
+}
+
 /// Resumes `frame` until it finishes or really suspends. A wake that came
 /// before the turn noticed the suspension resumes it at once.
 ran step(detail::cell_base& base, detail::frame_base* frame) noexcept {
@@ -57,14 +72,7 @@ ran step(detail::cell_base& base, detail::frame_base* frame) noexcept {
       return ran::done;
     }
     cell.frame = frame;  // published to the next turn by suspend()'s release and the waker's schedule
-    switch (settle(cell, frame)) {
-      case settled::parked:
-        return ran::suspended;
-      case settled::cancelled:
-        return ran::done;
-      case settled::go:
-        break;
-    }
+    if (ran out; parked_or_cancelled(cell, frame, out)) return out;
   }
 }
 
@@ -75,16 +83,7 @@ ran resume_suspended(detail::cell_base& base) noexcept {
     cancel(cell, frame);
     return ran::done;
   }
-  if (!event_came(frame)) {  // a stale wake-up scheduled us: park again
-    switch (settle(cell, frame)) {
-      case settled::parked:
-        return ran::suspended;
-      case settled::cancelled:
-        return ran::done;
-      case settled::go:
-        break;
-    }
-  }
+  if (ran out; !event_came(frame) && parked_or_cancelled(cell, frame, out)) return out;  // a stale wake-up: park again
   return step(base, frame);
 }
 

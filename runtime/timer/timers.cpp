@@ -112,6 +112,7 @@ void run_timer_job(void* block, void*, bool fired) noexcept {
   bool one_shot = b->period == clock::duration::zero();
   auto counters = internal::counters_here(*b->sys);
   bool target_gone = false;
+  bool address_ours = false;  // a one-shot's `active`, cleared by us before its push
   if (s & timer_block::outstanding) {
     counters.add(&internal::counter_set::ticks_skipped);
   } else {
@@ -126,6 +127,9 @@ void run_timer_job(void* block, void*, bool fired) noexcept {
       // relaxed: we are the only setter, and the tick's push (a release in
       // the mailbox) publishes it to the turn that clears it in tick_done()
       b->state.fetch_or(timer_block::outstanding, std::memory_order_relaxed);
+      // A one-shot is inactive once queued: cleared before the push (its
+      // handler may run at once), its address dropped after it.
+      if (one_shot) address_ours = deactivate(b);
       auto outcome = deliver(b->target, e, true);
       if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
         drop_unqueued(b->target, e);  // counted; its destroy ran tick_done()
@@ -138,7 +142,7 @@ void run_timer_job(void* block, void*, bool fired) noexcept {
   if (one_shot || target_gone) {
     // A one-shot stays in its owner's list until its tick ends (a restart
     // still revokes it while queued); a stopped target's timer leaves now.
-    if (deactivate(b)) drop_address(b);
+    if (deactivate(b) || address_ours) drop_address(b);
     if (target_gone) unlink_owned(b);
     release_timer(b);
     return;

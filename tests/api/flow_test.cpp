@@ -93,12 +93,9 @@ TEST_CASE("send_for waits for room and returns once its message is accepted") {
 
 TEST_CASE("send_for times out with mailbox_full and leaves the argument untouched") {
   runtime rt{{.workers = 2}};
-  auto seen = std::make_shared<courier::test::collected<item>>();
-  auto a = rt.spawn<sink>(spawn_options{.capacity = 1}, seen);
-  gate g;
-  open_at_exit release{g};
-  REQUIRE(a.send(&g));
-  REQUIRE(wait_until([&] { return a.send(payload{"filler"}).has_value(); }));
+  full_sink f(rt);
+  open_at_exit release{f.g};
+  auto& a = f.a;
   payload p{"keep me"};
   auto t0 = std::chrono::steady_clock::now();
   auto r = a.send_for(std::move(p), 50ms);
@@ -111,12 +108,9 @@ TEST_CASE("send_for times out with mailbox_full and leaves the argument untouche
 
 TEST_CASE("send_for returns actor_stopped when its target stops while it waits; the argument is untouched") {
   runtime rt{{.workers = 2}};
-  auto seen = std::make_shared<courier::test::collected<item>>();
-  auto a = rt.spawn<sink>(spawn_options{.capacity = 1}, seen);
-  gate g;
-  open_at_exit release{g};
-  REQUIRE(a.send(&g));
-  REQUIRE(wait_until([&] { return a.send(payload{"filler"}).has_value(); }));
+  full_sink f(rt);
+  open_at_exit release{f.g};
+  auto& a = f.a;
   payload p{"keep me"};
   result<void> r;
   std::thread t([&] { r = a.send_for(std::move(p), 30s); });
@@ -127,7 +121,7 @@ TEST_CASE("send_for returns actor_stopped when its target stops while it waits; 
   CHECK(r.error().code() == errc::actor_stopped);
   CHECK(p.text == "keep me");  // NOLINT(bugprone-use-after-move)
   // A closed mailbox refuses at once.
-  g.open();
+  f.g.open();
   REQUIRE(a.join_for(30s));
   CHECK(a.send_for(payload{"late"}, 30s).error().code() == errc::actor_stopped);
 }
