@@ -81,6 +81,10 @@ long transfer(courier::runtime& rt, long count, bool wait) {
     std::this_thread::sleep_for(1ms);  // the sampling period of this printout
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  p.shutdown();  // both touch this function's counters: let them end before it returns
+  c.shutdown();
+  p.join();
+  c.join();
   std::printf("%-28s %7.0f samples/s consumed, at most %6ld queued (%7.1f KB of samples)\n",
               wait ? "bounded(64) + co_await send:" : "unbounded + plain send:", static_cast<double>(count) / s,
               peak, static_cast<double>(peak) * sizeof(sample) / 1e3);
