@@ -67,6 +67,12 @@ struct full_sink {
     REQUIRE(wait_until([&] { return a.send(item{-1, -1}).has_value(); }));  // the blocked handler holds no slot: fill the one
     REQUIRE(a.send(item{-2, -2}).error().code() == errc::mailbox_full);
   }
+  /// The handler blocked on `g` must be out of it before `g` goes.
+  ~full_sink() {
+    g.open();
+    a.stop();
+    (void)a.join_for(30s);
+  }
 };
 
 }  // namespace
