@@ -69,6 +69,19 @@ struct outcome {
   errc e0{}, e1{};
 };
 
+/// An asker wired to a fast target and a slow one (with the slow one's gate
+/// and entry counter), writing what it got to `out`.
+template <class Self>
+struct fast_slow : actor<Self> {
+  address<fast> f;
+  address<slow> s;
+  outcome* out;
+  gate* g;
+  std::atomic<int>* inside;
+  fast_slow(address<fast> a, address<slow> b, outcome* o, gate* gg, std::atomic<int>* i)
+      : f(std::move(a)), s(std::move(b)), out(o), g(gg), inside(i) {}
+};
+
 }  // namespace
 
 TEST_CASE("when_all sends every ask when it is made: two blocked targets are inside their handlers at once") {
@@ -133,14 +146,8 @@ TEST_CASE("when_all gives every result in argument order, of different types, er
 }
 
 TEST_CASE("when_any gives the first reply; the slow loser's reply is discarded and counted") {
-  struct asker : actor<asker> {
-    address<fast> f;
-    address<slow> s;
-    outcome* out;
-    gate* g;
-    std::atomic<int>* inside;
-    asker(address<fast> a, address<slow> b, outcome* o, gate* gg, std::atomic<int>* i)
-        : f(std::move(a)), s(std::move(b)), out(o), g(gg), inside(i) {}
+  struct asker : fast_slow<asker> {
+    using fast_slow::fast_slow;
     task<void> on(quote, context<asker>& ctx) {
       auto first = co_await when_any(ctx.ask(s, held{g, inside, 7}), ctx.ask(f, quote{1}));
       out->index = first.index;
@@ -165,16 +172,10 @@ TEST_CASE("when_any gives the first reply; the slow loser's reply is discarded a
 }
 
 TEST_CASE("when_any with a stopped target: its actor_stopped can be the first reply") {
-  struct asker : actor<asker> {
-    address<fast> gone;
-    address<slow> s;
-    outcome* out;
-    gate* g;
-    std::atomic<int>* inside;
-    asker(address<fast> a, address<slow> b, outcome* o, gate* gg, std::atomic<int>* i)
-        : gone(std::move(a)), s(std::move(b)), out(o), g(gg), inside(i) {}
+  struct asker : fast_slow<asker> {  // its fast target `f` has stopped
+    using fast_slow::fast_slow;
     task<void> on(quote, context<asker>& ctx) {
-      auto first = co_await when_any(ctx.ask(gone, quote{1}), ctx.ask(s, held{g, inside, 3}));
+      auto first = co_await when_any(ctx.ask(f, quote{1}), ctx.ask(s, held{g, inside, 3}));
       out->index = first.index;
       if (first.index == 0) {
         auto& r = std::get<0>(first.value);
@@ -200,14 +201,8 @@ TEST_CASE("when_any with a stopped target: its actor_stopped can be the first re
 }
 
 TEST_CASE("when_all with ask_for: a slow target's slot times out, the others carry their values") {
-  struct asker : actor<asker> {
-    address<fast> f;
-    address<slow> s;
-    outcome* out;
-    gate* g;
-    std::atomic<int>* inside;
-    asker(address<fast> a, address<slow> b, outcome* o, gate* gg, std::atomic<int>* i)
-        : f(std::move(a)), s(std::move(b)), out(o), g(gg), inside(i) {}
+  struct asker : fast_slow<asker> {
+    using fast_slow::fast_slow;
     task<void> on(quote, context<asker>& ctx) {
       auto [late, quick] = co_await when_all(ctx.ask_for(s, held{g, inside, 5}, 20ms), ctx.ask(f, quote{9}));
       out->e0 = late ? errc{} : late.error().code();
