@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs courier into a scratch prefix and builds a user's program against
-# it twice: with pkg-config (g++ app.cpp $(pkg-config --cflags --libs courier))
-# and as a meson subproject (dependency('courier')).
+# it three times: with pkg-config (g++ app.cpp $(pkg-config --cflags --libs
+# courier)), with CMake (find_package(courier) and courier::courier), and as a
+# meson subproject (dependency('courier')).
 # usage: check.sh SOURCE_ROOT BUILD_ROOT
 set -eu
 src=$1
@@ -36,6 +37,36 @@ APP
 ${CXX:-g++} -std=c++20 "$work/app.cpp" -o "$work/app" $flags
 LD_LIBRARY_PATH="$libdir" "$work/app"
 echo "pkg-config build: ok"
+
+config=$(find "$work/root" -name courierConfig.cmake | head -n 1)
+[ -n "$config" ] || { echo "courierConfig.cmake was not installed"; exit 1; }
+[ -f "$(dirname "$config")/courierConfigVersion.cmake" ] || { echo "courierConfigVersion.cmake was not installed"; exit 1; }
+mkdir -p "$work/cm"
+cp "$work/app.cpp" "$work/cm/app.cpp"
+cat > "$work/cm/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(user CXX)
+find_package(courier 0.1 REQUIRED)
+add_executable(app app.cpp)
+target_link_libraries(app PRIVATE courier::courier)
+CMAKE
+header=$(find "$work/root" -path '*/include/courier/courier.hpp' | head -n 1)
+prefix=${header%/include/courier/courier.hpp}
+cmake -S "$work/cm" -B "$work/cm/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null  # as a user would
+cmake --build "$work/cm/build" >/dev/null
+LD_LIBRARY_PATH="$libdir" "$work/cm/build/app"
+# A version the copy cannot satisfy is refused.
+mkdir -p "$work/cm2"
+cat > "$work/cm2/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.16)
+project(user CXX)
+find_package(courier 1.0 QUIET)
+if(courier_FOUND)
+  message(FATAL_ERROR "courier 1.0 was accepted from a 0.x copy")
+endif()
+CMAKE
+cmake -S "$work/cm2" -B "$work/cm2/build" -Dcourier_DIR="$(dirname "$config")" >/dev/null
+echo "CMake build: ok"
 
 mkdir -p "$work/sub/subprojects"
 ln -s "$src" "$work/sub/subprojects/courier"
