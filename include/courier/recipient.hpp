@@ -248,36 +248,20 @@ void post_via(const recipient<R(M)>& to, M&& message, completion<R>* reply) {
 template <class R>
 struct awaited_reply final : completion<R> {
   awaited_reply(cell_base* waiter, std::uint32_t references)
-      : completion<R>(&deliver_fn, &release_fn), cell(waiter), refs(references) {
-    revive_address(waiter);  // until delivered: the memory outlives a reply that comes after stop()
-  }
-  ~awaited_reply() {}  // `value` is destroyed by drop(), when it was delivered
+      : completion<R>(&deliver_fn, &release_fn), slot(waiter), refs(references) {}
 
   static void deliver_fn(completion<R>* base, result<R>&& v) noexcept {
-    auto* self = static_cast<awaited_reply*>(base);
-    ::new (static_cast<void*>(&self->value)) result<R>(std::move(v));
-    // release: publishes the value to probe()'s acquire in the resuming turn
-    self->ready.store(true, std::memory_order_release);
-    wake(self->cell);
-    release_address(self->cell);
+    static_cast<awaited_reply*>(base)->slot.deliver(std::move(v));
   }
   static void release_fn(completion<R>* base) noexcept { drop(static_cast<awaited_reply*>(base)); }
-  /// frame_base::ready: the reply is in.
-  static bool probe(const void* p) noexcept {
-    return static_cast<const awaited_reply*>(p)->ready.load(std::memory_order_acquire);  // acquire: pairs with deliver_fn
-  }
   static void drop(awaited_reply* self) noexcept {
     if (!self->refs.release()) return;  // the last one sees the others' writes
-    if (self->ready.load(std::memory_order_relaxed)) self->value.~result<R>();  // relaxed: ordered by the release above
+    self->slot.destroy_value();
     detail::destroy(self);
   }
 
-  cell_base* cell;
+  awaited_slot<R> slot;
   ref_count refs;
-  std::atomic<bool> ready{false};
-  union {
-    result<R> value;
-  };
 };
 
 /// co_await ctx.ask(recipient<R(M)>, m) / ask_for: gives result<R>.
@@ -305,11 +289,11 @@ class [[nodiscard]] recipient_awaitable {
   void await_suspend(std::coroutine_handle<P> h) {
     // references: ours, the request's, and the timeout's
     reply_ = make<awaited_reply<R>>(self_, timed_ ? 3u : 2u);
-    static_cast<frame_base&>(h.promise()).awaits(&awaited_reply<R>::probe, reply_);
+    static_cast<frame_base&>(h.promise()).awaits(&awaited_slot<R>::probe, &reply_->slot);
     if (timed_) add_timeout<R>(self_->sys, timeout_, reply_);
     post_via(to_, std::move(message_), static_cast<completion<R>*>(reply_));
   }
-  result<R> await_resume() noexcept { return std::move(reply_->value); }
+  result<R> await_resume() noexcept { return std::move(reply_->slot.value); }
 
   // -- for courier::when_all / when_any (courier/when.hpp): as ask_awaitable's -----------
   cell_base* waiter() const noexcept { return self_; }

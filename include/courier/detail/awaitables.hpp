@@ -47,11 +47,9 @@ struct awaited_request final : envelope, completion<reply_type_t<A, M>> {
   awaited_request(cell_base* waiter, std::uint32_t references, U&& m)
       : envelope(&run_fn, counted | request),
         completion<R>(&deliver_fn, &release_fn),
-        cell(waiter),
+        slot(waiter),
         refs(references),
-        message(std::forward<U>(m)) {
-    revive_address(waiter);
-  }
+        message(std::forward<U>(m)) {}
   ~awaited_request() {}
 
   static void destroy_message(envelope* e) noexcept { static_cast<awaited_request*>(e)->message.~M(); }
@@ -65,35 +63,21 @@ struct awaited_request final : envelope, completion<reply_type_t<A, M>> {
   }
 
   static void deliver_fn(completion<R>* base, result<R>&& v) noexcept {
-    auto* self = static_cast<awaited_request*>(base);
-    ::new (static_cast<void*>(&self->value)) result<R>(std::move(v));
-    // release: publishes the value to probe()'s acquire in the resuming turn
-    self->ready.store(true, std::memory_order_release);
-    wake(self->cell);
-    release_address(self->cell);
+    static_cast<awaited_request*>(base)->slot.deliver(std::move(v));
   }
   static void release_fn(completion<R>* base) noexcept { drop_reference(static_cast<awaited_request*>(base)); }
 
-  /// frame_base::ready: the reply is in.
-  static bool probe(const void* p) noexcept {
-    return static_cast<const awaited_request*>(p)->ready.load(std::memory_order_acquire);  // acquire: pairs with deliver_fn
-  }
-
   static void drop_reference(awaited_request* self) noexcept {
     if (!self->refs.release()) return;  // the last one sees the others' writes (the value, `ready`)
-    if (self->ready.load(std::memory_order_relaxed)) self->value.~result<R>();  // relaxed: ordered by the release above
+    self->slot.destroy_value();
     detail::destroy(self);
   }
 
-  cell_base* cell;
+  awaited_slot<R> slot;
   ref_count refs;
-  std::atomic<bool> ready{false};
   [[no_unique_address]] enqueue_stamp<A> stamp;  // per-type metrics, when A opts in
   union {
     M message;
-  };
-  union {
-    result<R> value;
   };
 };
 
@@ -124,13 +108,13 @@ class [[nodiscard]] ask_awaitable {
   template <courier_promise P>
   void await_suspend(std::coroutine_handle<P> h) {
     request_ = make<awaited_request<B, M>>(self_, timed_ ? 4u : 3u, std::move(message_));
-    static_cast<frame_base&>(h.promise()).awaits(&awaited_request<B, M>::probe, request_);
+    static_cast<frame_base&>(h.promise()).awaits(&awaited_slot<R>::probe, &request_->slot);
     auto* reply = static_cast<completion<R>*>(request_);
     if (timed_) add_timeout<R>(self_->sys, timeout_, reply);
     send_request(target_, request_, reply);  // a refusal completes the reply at once (action::refuse)
   }
 
-  result<R> await_resume() noexcept { return std::move(request_->value); }
+  result<R> await_resume() noexcept { return std::move(request_->slot.value); }
 
   // -- for courier::when_all / when_any (courier/when.hpp) ------------------------------
   cell_base* waiter() const noexcept { return self_; }
