@@ -21,6 +21,7 @@
 #include "runtime/actor/extras.hpp"
 #include "runtime/actor/lifecycle.hpp"
 #include "runtime/mailbox/mailbox.hpp"
+#include "runtime/support/chaos.hpp"
 #include "runtime/system/system.hpp"
 
 namespace courier::internal {
@@ -149,6 +150,7 @@ std::uint32_t try_start(cell_base* target, send_waiter* w) noexcept {
       w->back(w->e);
       return send_waiter::stopped;
     }
+    COURIER_CHAOS_POINT("send wait: before setting the waiters bit, racing a slot release");
     auto old = core.queued.fetch_or(send_waiters, std::memory_order_relaxed);  // relaxed: see the file comment
     if (x->send_waiters.empty() && (old & ~send_waiters) < core.capacity()) {
       // A slot came free since the refusal, and nobody waits before us.
@@ -173,6 +175,7 @@ std::uint32_t try_start(cell_base* target, send_waiter* w) noexcept {
       return send_waiter::no_memory;
     }
   }
+  COURIER_CHAOS_POINT("send wait: queued, before the look at `closed`");
   // seq_cst: against fail_send_waiters() (see there). A close it may have
   // missed is seen here: withdraw.
   std::atomic_thread_fence(std::memory_order_seq_cst);

@@ -32,6 +32,7 @@
 #include "runtime/actor/extras.hpp"
 #include "runtime/actor/lifecycle.hpp"
 #include "runtime/mailbox/mailbox.hpp"
+#include "runtime/support/chaos.hpp"
 #include "runtime/system/system.hpp"
 
 namespace courier::detail {
@@ -130,6 +131,7 @@ void run_timer_job(void* block, void*, bool fired) noexcept {
       // A one-shot is inactive once queued: cleared before the push (its
       // handler may run at once), its address dropped after it.
       if (one_shot) address_ours = deactivate(b);
+      COURIER_CHAOS_POINT("timer: tick built, before its push (racing cancel)");
       auto outcome = deliver(b->target, e, true);
       if (outcome == delivery::rejected_closed || outcome == delivery::rejected_full) {
         drop_unqueued(b->target, e);  // counted; its destroy ran tick_done()
