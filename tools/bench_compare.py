@@ -32,8 +32,9 @@ WORKLOADS = [  # (name, headline unit, lower is better)
     ("timers", "ns/timer", True),  # courier only: arm + cancel 1M timers with a handle
     ("when_all", "ns/pair", True),  # courier only: when_all of 2 asks (vs sequential in its extra rows)
     ("send_for_wake", "p50 us", True),  # courier only: a waiting send_for's wake-up after a freed slot
+    ("stream", "Mitems/s", False),  # courier only: a stream with demand (vs plain sends in its extra rows)
 ]
-COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler", "pingpong_recipient", "timers", "when_all", "send_for_wake"}  # no CAF counterpart: compared with ask_actor / pairs instead
+COURIER_ONLY = {"ask_actor_await", "pairs_measured", "long_handler", "pingpong_recipient", "timers", "when_all", "send_for_wake", "stream"}  # no CAF counterpart: compared with ask_actor / pairs instead
 # extra metrics shown in their own rows: (workload, metric, label, lower is better)
 EXTRA = [
     ("pingpong", "p99", "pingpong p99 ns", True),
@@ -56,6 +57,12 @@ EXTRA = [
     ("send_for_wake", "p99", "send_for wake-up p99 us", True),
     ("send_for_wake", "futex_p50", "bare futex hand-off p50 us (reference)", True),
     ("send_for_wake", "futex_p99", "bare futex hand-off p99 us (reference)", True),
+    ("stream", "plain_Mitems/s", "stream: plain sends, unbounded Mitems/s (reference)", False),
+    ("stream", "ratio", "stream / plain sends", False),
+    ("stream", "slow_max_queued", "stream, 1 us consumer: most items queued (window 64)", True),
+    ("stream", "slow_plain_max_queued", "plain sends, 1 us consumer: most items queued", True),
+    ("stream", "slow_rss_MB", "stream, 1 us consumer: peak RSS growth MB", True),
+    ("stream", "slow_plain_rss_MB", "plain sends, 1 us consumer: peak RSS growth MB", True),
 ]
 
 

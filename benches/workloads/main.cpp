@@ -21,5 +21,6 @@ int main(int argc, char** argv) {
                           {"long_handler", long_handler, true},
                           {"timers", timers, true},
                           {"when_all", when_all_pair, true},
-                          {"send_for_wake", send_for_wake, true}});
+                          {"send_for_wake", send_for_wake, true},
+                          {"stream", stream_transfer, false}});
 }

@@ -16,6 +16,7 @@
 #include <courier/fwd.hpp>
 #include <courier/handlers.hpp>
 #include <courier/monitor.hpp>
+#include <courier/stream.hpp>
 #include <courier/timer.hpp>
 
 namespace courier::detail {
@@ -49,6 +50,12 @@ void send_after(internal::system* sys, cell_base* target, M&& message,
 
 template <class A>
 struct cell;
+
+template <class A, class T>
+std::pair<stream<T>, stream_writer<T>> make_stream_of(cell_base* producer);
+template <class C, class T>
+result<stream_id> consume_stream(cell_base* consumer, stream<T>&& s, stream_options o);
+bool cancel_stream(cell_base* consumer, stream_id id) noexcept;
 
 template <class Sig>
 cell_base* recipient_cell(const recipient<Sig>& r) noexcept;
@@ -357,6 +364,30 @@ class context : private detail::cell_base {
     return detail::arm_timer_via<false>(sys, base(), to, message, {}, detail::to_steady(delay));
   }
 
+  // -- streams with demand (courier/stream.hpp; docs/flow.md) ---------------------------
+
+  /// Producer side: a new stream of T items from this actor. The stream<T>
+  /// goes to the consumer (in a reply or a message); the writer stays here.
+  /// The writer has no credit until the stream is consumed.
+  template <class T>
+  std::pair<stream<T>, stream_writer<T>> make_stream() {
+    return detail::make_stream_of<A, T>(base());
+  }
+  /// Consumer side: binds `s` to this actor, which then handles
+  /// on(stream_item<T>) for each item and on(stream_end) once, and grants
+  /// the producer `o.window` credit. invalid_argument for a window of 0 or
+  /// an empty token (a non-empty one is released: the producer gets
+  /// stream_cancelled). Until it ends, the stream is an address of this actor.
+  template <class T>
+  result<stream_id> consume(stream<T>&& s, stream_options o = {}) {
+    return detail::consume_stream<A, T>(base(), std::move(s), o);
+  }
+  /// Consumer side: once this returns true, no item of stream `id` is
+  /// handled here (queued ones are dropped and counted) and no stream_end
+  /// comes; the producer gets stream_cancelled. False for an unknown stream
+  /// or one that ended already (its stream_end then comes, or came).
+  bool cancel(stream_id id) noexcept { return detail::cancel_stream(base(), id); }
+
   /// The runtime this actor lives in.
   courier::runtime& runtime() noexcept { return detail::owner(sys); }
 
@@ -469,5 +500,6 @@ struct cell final : context<A> {
 #include <courier/detail/awaitables.hpp>
 #include <courier/detail/send_wait.hpp>
 #include <courier/detail/down_envelope.hpp>
+#include <courier/detail/stream_envelopes.hpp>
 #include <courier/recipient.hpp>
 #include <courier/supervisor.hpp>

@@ -15,6 +15,7 @@
 #include <courier/reply.hpp>
 #include <courier/runtime.hpp>
 #include <courier/stats.hpp>
+#include <courier/stream.hpp>
 #include <courier/supervisor.hpp>
 #include <courier/task.hpp>
 #include <courier/timer.hpp>

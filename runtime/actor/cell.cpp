@@ -53,6 +53,7 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   destroy_suspended(cell);  // a frame still suspended (stop() only) goes first
   (void)state::close(core, chaos_hook{});  // the owner closes: it cannot find `idle`, so nothing to schedule
   if (core.capacity() != 0) fail_send_waiters(core);  // senders waiting for room get actor_stopped
+  drop_consumed_streams(core);  // before the drain: their items are dropped, their producers told
   // Only stop() leaves accepted messages here (shutdown and auto-stop drain
   // in the turn, run_turn()); the rest are refused pushes, or pushes that
   // slipped in while the mailbox closed: dropped and counted.
@@ -78,6 +79,7 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
   }
   release_restart_address(cell);  // a pending restart's address, if any
   revoke_owned_timers(core);  // after on_stop (a timer it armed goes too); before done
+  drop_consumed_streams(core);  // again: one consumed in on_stop
   end_monitors(core);  // after on_stop: withdraw ours, mail the `down`s of those watching us
   auto& sys = system_of(cell);
   sys.drop_names(&cell);  // before done: whereis never finds an actor that finished

@@ -24,6 +24,7 @@ namespace courier::detail {
 struct supervisor_state;
 struct timer_block;
 struct send_waiter;
+struct stream_core;
 }
 
 namespace courier::internal {
@@ -75,6 +76,10 @@ struct cell_extras {
   bool send_waiters_closed = false;
 
   // -- watcher side: the actor's own turns only -------------------------------------
+  /// The streams this actor consumes and that are still open here (an
+  /// intrusive list, one reference each): cancelled when it ends or
+  /// restarts in place (runtime/stream/streams.cpp).
+  detail::stream_core* streams = nullptr;
   std::uint64_t last_monitor = 0;
   /// Monitors this actor holds whose `down` it has not handled yet.
   std::vector<detail::down_envelope_base*> monitors;
@@ -149,6 +154,12 @@ void end_monitors(cell_core& core) noexcept;
 /// Cancels the timers this actor made through its context (its end, after
 /// on_stop; an in-place restart's teardown). runtime/timer/timers.cpp.
 void revoke_owned_timers(cell_core& core) noexcept;
+
+/// Gives up the streams this actor consumes (its end, before the drain and
+/// again after on_stop; an in-place restart's teardown): their queued items
+/// are dropped, their producers get stream_cancelled unless the writer
+/// ended first. runtime/stream/streams.cpp.
+void drop_consumed_streams(cell_core& core) noexcept;
 
 /// Waiting senders (runtime/actor/send_wait.cpp). A consumer's slot release
 /// that returned bits::send_waiters hands the slot to the first waiter; a

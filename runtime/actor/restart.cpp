@@ -115,6 +115,7 @@ restart_step restart(cell_base& cell, counter_sink& counters) noexcept {
     x.object_gone = true;
   }
   revoke_owned_timers(core);  // its queued ticks are dropped when reached: the new incarnation sees none
+  drop_consumed_streams(core);  // likewise the items and ends of the streams it consumed
   COURIER_CHAOS_POINT("restart: torn down, before the backoff");
   if (supervised) {
     // Dormant until the supervisor decides (it rouses, or stops, the child).

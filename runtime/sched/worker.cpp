@@ -263,6 +263,10 @@ std::uint64_t worker::next_random() noexcept {
 
 namespace courier::detail {
 
+bool running_here(const cell_base* cell) noexcept {
+  return internal::inside_turn && internal::worker::current()->running() == cell;
+}
+
 bool refuse_blocking_call(std::string_view call) noexcept {
   if (!internal::inside_turn) return false;
   auto* w = internal::worker::current();  // inside_turn is only ever set on a worker
