@@ -3,7 +3,7 @@
 # (otherwise it says what to install and goes on with what is there).
 
 courier_packages="meson ninja-build cmake pkg-config g++ clang doctest-dev libbenchmark-dev \
-libmimalloc-dev libconcurrentqueue-dev systemtap-sdt-dev relacy-dev python3"
+libmimalloc-dev libconcurrentqueue-dev systemtap-sdt-dev relacy-dev python3 libasio-dev redis-tools"
 
 courier_install_missing() {
   extra="$*"

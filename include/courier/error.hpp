@@ -26,6 +26,9 @@ enum class errc : std::uint8_t {
   would_block,
   /// Bad input detected only at run time (a zero window, a duplicate name, ...).
   invalid_argument,
+  /// The caller abandoned the wait (an Asio cancellation slot, courier/asio.hpp);
+  /// the request itself may still run, its reply is discarded.
+  cancelled,
 };
 
 /// The name of a code, e.g. "actor_stopped".
@@ -37,6 +40,7 @@ constexpr std::string_view to_string(errc code) noexcept {
     case errc::handler_failed: return "handler_failed";
     case errc::would_block: return "would_block";
     case errc::invalid_argument: return "invalid_argument";
+    case errc::cancelled: return "cancelled";
   }
   return "unknown";
 }

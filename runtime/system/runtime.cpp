@@ -57,6 +57,7 @@ void count_failed_reply(internal::system* sys, errc code) noexcept {
     case errc::handler_failed:
     case errc::would_block:       // never completes a reply
     case errc::invalid_argument:  // a handler's own error: counted as the handler's
+    case errc::cancelled:         // the caller's side only, never a reply's outcome
       break;
   }
   internal::counters_here(*sys).add(field);
