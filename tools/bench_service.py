@@ -44,19 +44,19 @@ def wait_listening(port, proc):
     raise SystemExit("the server did not start listening")
 
 
-def start(kind, build, port):
+def start(kind, build, port, kv_args=()):
     if kind == "redis":
         cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                "--daemonize", "no"]
     else:
-        cmd = [os.path.join(build, "examples", "kv", "courier-kv"), "--port", str(port)]
+        cmd = [os.path.join(build, "examples", "kv", "courier-kv"), "--port", str(port), *kv_args]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_listening(port, proc)
     return proc
 
 
-def bench(port, pipeline, requests):
-    cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", TESTS, "-c", "50", "-n", str(requests),
+def bench(port, pipeline, requests, tests):
+    cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", tests, "-c", "50", "-n", str(requests),
            "-P", str(pipeline), "--csv"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
     rows = {}
@@ -74,6 +74,8 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--requests", type=int, default=None)
+    ap.add_argument("--kv-args", default="", help="extra courier-kv options, e.g. '--workers 1'")
+    ap.add_argument("--tests", default=None, help="redis-benchmark -t list (default: %s)" % TESTS)
     args = ap.parse_args()
     for tool in ("redis-server", "redis-benchmark"):
         if not shutil.which(tool):
@@ -85,17 +87,17 @@ def main():
     for r in range(rounds):
         for server in ("courier-kv", "redis"):
             port = free_port()
-            proc = start(server, args.build, port)
+            proc = start(server, args.build, port, args.kv_args.split())
             try:
                 for p in PIPELINES:
-                    for test, v in bench(port, p, requests).items():
+                    for test, v in bench(port, p, requests, args.tests or TESTS).items():
                         results.setdefault((server, p, test), []).append(v)
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
     print()
     print("== service: redis-benchmark -t %s -c 50 -n %d, medians of %d rounds (2-core VM: client included)"
-          % (TESTS, requests, rounds))
+          % (args.tests or TESTS, requests, rounds))
     head = "%-12s %3s %12s %12s %7s %16s %16s %7s" % ("test", "-P", "courier rps", "redis rps", "ratio",
                                                        "courier p50/p99", "redis p50/p99", "p99 x")
     print(head)

@@ -43,6 +43,8 @@ struct settings {
   std::size_t shards = 0;   // 0: one per worker
   limits proto;
   std::size_t output_limit = 64ull * 1024 * 1024;  // pending reply bytes before a client is closed
+  long spin_us = -1;  // courier's config::spin (-1: its default)
+  std::size_t min_awake = 0;  // courier's config::min_awake
 };
 
 class server;
@@ -109,15 +111,25 @@ class connection : public std::enable_shared_from_this<connection> {
   std::size_t batches_in_flight_ = 0;
 };
 
+inline courier::config runtime_config(const settings& s) {
+  courier::config c{.workers = s.workers};
+  if (s.spin_us >= 0) c.spin = std::chrono::microseconds(s.spin_us);
+  c.min_awake = s.min_awake;
+  return c;
+}
+
 class server {
  public:
   explicit server(settings s)
       : cfg_(std::move(s)),
-        ios_(cfg_.io_threads == 0 ? 1 : cfg_.io_threads),
-        rt_(courier::config{.workers = cfg_.workers}),
-        acceptor_(ios_[0]),
-        signals_(ios_[0], SIGINT, SIGTERM),
+        ios_(),
+        rt_(runtime_config(cfg_)),
         started_(std::chrono::steady_clock::now()) {
+    // One thread runs each context: the hint lets Asio drop the locks that
+    // only several threads running one context need.
+    for (std::size_t i = 0; i < std::max<std::size_t>(cfg_.io_threads, 1); ++i) ios_.emplace_back(1);
+    acceptor_ = std::make_unique<tcp::acceptor>(ios_[0]);
+    signals_ = std::make_unique<asio::signal_set>(ios_[0], SIGINT, SIGTERM);
     auto n = cfg_.shards ? cfg_.shards : rt_.metrics().workers.size();
     for (std::size_t i = 0; i < n; ++i)
       shards_.push_back(rt_.spawn<shard>(courier::spawn_options{.name = "shard-" + std::to_string(i)}));
@@ -137,20 +149,20 @@ class server {
       std::fprintf(stderr, "courier-kv: bad --bind address '%s'\n", cfg_.bind.c_str());
       return 2;
     }
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(ep, ec);
+    acceptor_->open(ep.protocol());
+    acceptor_->set_option(tcp::acceptor::reuse_address(true));
+    acceptor_->bind(ep, ec);
     if (ec) {
       std::fprintf(stderr, "courier-kv: cannot bind %s:%u: %s\n", cfg_.bind.c_str(), cfg_.port, ec.message().c_str());
       return 1;
     }
-    acceptor_.listen(asio::socket_base::max_listen_connections);
-    signals_.async_wait([this](const asio::error_code& e, int) {
+    acceptor_->listen(asio::socket_base::max_listen_connections);
+    signals_->async_wait([this](const asio::error_code& e, int) {
       if (!e) stop();
     });
     accept();
     std::fprintf(stderr, "courier-kv: listening on %s:%u (%zu shards, %zu I/O threads)\n", cfg_.bind.c_str(),
-                 acceptor_.local_endpoint().port(), shards_.size(), ios_.size());
+                 acceptor_->local_endpoint().port(), shards_.size(), ios_.size());
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < ios_.size(); ++i) threads.emplace_back([this, i] { run_io(i); });
     run_io(0);
@@ -193,9 +205,9 @@ class server {
 
   void accept() {
     auto& target = ios_[next_io_++ % ios_.size()];
-    acceptor_.async_accept(target, [this](const asio::error_code& ec, tcp::socket s) {
+    acceptor_->async_accept(target, [this](const asio::error_code& ec, tcp::socket s) {
       if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
       } else {
         s.set_option(tcp::no_delay(true));
         auto c = std::make_shared<connection>(std::move(s), *this);
@@ -211,7 +223,7 @@ class server {
   void stop() {
     std::fprintf(stderr, "courier-kv: stopping\n");
     asio::error_code ignored;
-    acceptor_.close(ignored);
+    acceptor_->close(ignored);
     std::set<std::shared_ptr<connection>> open;
     {
       std::lock_guard lock(mutex_);
@@ -235,8 +247,8 @@ class server {
   std::deque<asio::io_context> ios_;
   courier::runtime rt_;
   std::vector<courier::address<shard>> shards_;
-  tcp::acceptor acceptor_;
-  asio::signal_set signals_;
+  std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<asio::signal_set> signals_;
   std::size_t next_io_ = 0;
   std::mutex mutex_;
   std::set<std::shared_ptr<connection>> live_;
@@ -671,6 +683,8 @@ void usage(FILE* to) {
                "  --shards N           keyspace shards, one actor each (default: one per worker)\n"
                "  --max-bulk BYTES     longest bulk string accepted (default 536870912, as Redis)\n"
                "  --output-limit BYTES pending reply bytes after which a client is closed (default 67108864)\n"
+               "  --spin-us N          how long an idle courier worker spins before it sleeps (default 20)\n"
+               "  --min-awake N        courier workers that never sleep (default 0)\n"
                "  --help               this text\n"
                "A Redis-protocol (RESP2) in-memory key-value server; no persistence, replication or cluster.\n");
 }
@@ -712,6 +726,8 @@ int main(int argc, char** argv) {
     else if (a == "--shards" && n <= 4096) s.shards = n;
     else if (a == "--max-bulk" && n > 0) s.proto.max_bulk = n;
     else if (a == "--output-limit" && n > 0) s.output_limit = n;
+    else if (a == "--spin-us" && n <= 1'000'000) s.spin_us = static_cast<long>(n);
+    else if (a == "--min-awake" && n <= 256) s.min_awake = n;
     else {
       std::fprintf(stderr, "courier-kv: bad option or value: %s %s\n", a.c_str(), v);
       usage(stderr);
