@@ -14,6 +14,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -38,13 +39,14 @@ namespace kv {
 struct settings {
   std::string bind = "127.0.0.1";
   unsigned short port = 6380;
-  std::size_t workers = 0;  // 0: one per core
+  std::size_t workers = 0;  // 0: the cores left after the I/O threads (at least 1)
   std::size_t io_threads = 1;
   std::size_t shards = 0;   // 0: one per worker
   limits proto;
   std::size_t output_limit = 64ull * 1024 * 1024;  // pending reply bytes before a client is closed
   long spin_us = -1;  // courier's config::spin (-1: its default)
   std::size_t min_awake = 0;  // courier's config::min_awake
+  long io_spin_us = 200;  // an I/O thread polls this long for ready work before it sleeps in epoll
 };
 
 class server;
@@ -112,7 +114,12 @@ class connection : public std::enable_shared_from_this<connection> {
 };
 
 inline courier::config runtime_config(const settings& s) {
-  courier::config c{.workers = s.workers};
+  auto cores = static_cast<std::size_t>(std::max(1u, std::thread::hardware_concurrency()));
+  auto io = std::max<std::size_t>(s.io_threads, 1);
+  // By default the I/O threads and the workers share the cores without
+  // oversubscribing them: a shard's worker and the I/O thread then hand a
+  // batch to each other without waiting to be scheduled.
+  courier::config c{.workers = s.workers ? s.workers : (cores > io ? cores - io : 1)};
   if (s.spin_us >= 0) c.spin = std::chrono::microseconds(s.spin_us);
   c.min_awake = s.min_awake;
   return c;
@@ -201,7 +208,28 @@ class server {
 
  private:
   /// Runs until release_io() (each context holds a work guard until then).
-  void run_io(std::size_t i) { ios_[i].run(); }
+  /// With --io-spin-us, an idle I/O thread polls for that long before it
+  /// sleeps in epoll: a reply that comes back from a shard within that time
+  /// is picked up without a wake-up.
+  void run_io(std::size_t i) {
+    auto& io = ios_[i];
+    if (cfg_.io_spin_us <= 0) {
+      io.run();
+      return;
+    }
+    const auto spin = std::chrono::microseconds(cfg_.io_spin_us);
+    while (!io.stopped()) {
+      if (io.poll() > 0) continue;
+      bool ran = false;
+      for (auto until = std::chrono::steady_clock::now() + spin; std::chrono::steady_clock::now() < until;) {
+        if (io.poll() > 0) {
+          ran = true;
+          break;
+        }
+      }
+      if (!ran) io.run_one();  // sleeps until a handler is ready
+    }
+  }
 
   void accept() {
     auto& target = ios_[next_io_++ % ios_.size()];
@@ -678,13 +706,14 @@ void usage(FILE* to) {
                "usage: courier-kv [options]\n"
                "  --bind ADDR          address to listen on (default 127.0.0.1)\n"
                "  --port N             TCP port (default 6380)\n"
-               "  --workers N          courier worker threads (default: one per core)\n"
+               "  --workers N          courier worker threads (default: the cores left after the I/O threads, at least 1)\n"
                "  --io-threads N       Asio I/O threads (default 1)\n"
                "  --shards N           keyspace shards, one actor each (default: one per worker)\n"
                "  --max-bulk BYTES     longest bulk string accepted (default 536870912, as Redis)\n"
                "  --output-limit BYTES pending reply bytes after which a client is closed (default 67108864)\n"
                "  --spin-us N          how long an idle courier worker spins before it sleeps (default 20)\n"
                "  --min-awake N        courier workers that never sleep (default 0)\n"
+               "  --io-spin-us N       how long an idle I/O thread polls before it sleeps in epoll (default 200; 0: never)\n"
                "  --help               this text\n"
                "A Redis-protocol (RESP2) in-memory key-value server; no persistence, replication or cluster.\n");
 }
@@ -728,6 +757,7 @@ int main(int argc, char** argv) {
     else if (a == "--output-limit" && n > 0) s.output_limit = n;
     else if (a == "--spin-us" && n <= 1'000'000) s.spin_us = static_cast<long>(n);
     else if (a == "--min-awake" && n <= 256) s.min_awake = n;
+    else if (a == "--io-spin-us" && n <= 1'000'000) s.io_spin_us = static_cast<long>(n);
     else {
       std::fprintf(stderr, "courier-kv: bad option or value: %s %s\n", a.c_str(), v);
       usage(stderr);
