@@ -120,33 +120,27 @@ void put_error(std::string& out, std::string_view s) {
   for (char c : s) out += (c == '\r' || c == '\n') ? ' ' : c;  // a line: no CR or LF inside
   out += "\r\n";
 }
-void put_integer(std::string& out, long long v) {
+namespace {
+/// `kind` then the decimal `v` then CRLF: an integer, a bulk length, an array header.
+template <class N>
+void put_line(std::string& out, char kind, N v) {
   char tmp[24];
   auto [p, ec] = std::to_chars(tmp, tmp + sizeof(tmp), v);
-  (void)ec;
-  out += ':';
+  (void)ec;  // 24 characters hold any 64-bit number
+  out += kind;
   out.append(tmp, p);
   out += "\r\n";
 }
+}  // namespace
+
+void put_integer(std::string& out, long long v) { put_line(out, ':', v); }
 void put_bulk(std::string& out, std::string_view s) {
-  char tmp[24];
-  auto [p, ec] = std::to_chars(tmp, tmp + sizeof(tmp), s.size());
-  (void)ec;
-  out += '$';
-  out.append(tmp, p);
-  out += "\r\n";
+  put_line(out, '$', s.size());
   out += s;
   out += "\r\n";
 }
 void put_nil(std::string& out) { out += "$-1\r\n"; }
-void put_array_header(std::string& out, std::size_t n) {
-  char tmp[24];
-  auto [p, ec] = std::to_chars(tmp, tmp + sizeof(tmp), n);
-  (void)ec;
-  out += '*';
-  out.append(tmp, p);
-  out += "\r\n";
-}
+void put_array_header(std::string& out, std::size_t n) { put_line(out, '*', n); }
 
 std::string wrong_arity(std::string_view command) {
   std::string lower(command);

@@ -11,6 +11,7 @@
 #include <courier/detail/cell.hpp>
 #include <courier/detail/completion.hpp>
 #include <courier/detail/envelope.hpp>
+#include <courier/detail/envelope_actions.hpp>
 #include <courier/detail/failure.hpp>
 #include <courier/detail/type_metrics.hpp>
 #include <courier/detail/type_name.hpp>
@@ -147,20 +148,9 @@ struct message_envelope final : envelope {
   static void destroy_message(envelope* e) noexcept { static_cast<message_envelope*>(e)->message.~M(); }
 
   static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
-    auto* self = static_cast<message_envelope*>(e);
-    switch (what) {
-      case action::handle:
-        return handle_plain<A, M>(base, e, self->message, self->stamp, &destroy_message);
-      case action::destroy:
-        self->message.~M();
-        break;
-      case action::release:
-        detail::destroy(self);
-        break;
-      case action::refuse:
-        break;  // nobody waits for a plain message
-    }
-    return ran::done;
+    return run_message_action<message_envelope>(e, base, what, [e](message_envelope* self, cell_base* b) {
+      return handle_plain<A, M>(b, e, self->message, self->stamp, &destroy_message);
+    });
   }
 
   [[no_unique_address]] enqueue_stamp<A> stamp;  // per-type metrics, when A opts in

@@ -54,24 +54,13 @@ struct stream_item_envelope final : stream_envelope {
   }
 
   static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
-    auto* self = static_cast<stream_item_envelope*>(e);
-    switch (what) {
-      case action::handle:
-        if (self->block->dead_here) {  // cancelled here: dropped, counted
-          destroy_message(e);
-          return ran::discarded;
-        }
-        return handle_plain<C, message_type>(base, e, self->message, self->stamp, &destroy_message);
-      case action::destroy:
+    return run_message_action<stream_item_envelope>(e, base, what, [e](stream_item_envelope* self, cell_base* c) {
+      if (self->block->dead_here) {  // cancelled here: dropped, counted
         destroy_message(e);
-        break;
-      case action::release:
-        detail::destroy(self);
-        break;
-      case action::refuse:
-        break;
-    }
-    return ran::done;
+        return ran::discarded;
+      }
+      return handle_plain<C, message_type>(c, e, self->message, self->stamp, &destroy_message);
+    });
   }
 
   [[no_unique_address]] enqueue_stamp<C> stamp;
@@ -94,27 +83,16 @@ struct stream_end_envelope final : stream_envelope {
   }
 
   static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
-    auto* self = static_cast<stream_end_envelope*>(e);
-    switch (what) {
-      case action::handle:
-        if (self->block->dead_here) {  // a restart here cancelled what the old incarnation consumed
-          destroy_message(e);
-          return ran::discarded;
-        }
-        // The outcome was written before `ended`, which our sending followed.
-        self->message.outcome = std::move(self->block->end_outcome);
-        stream_end_reached(self->block);
-        return handle_plain<C, stream_end>(base, e, self->message, self->stamp, &destroy_message);
-      case action::destroy:
+    return run_message_action<stream_end_envelope>(e, base, what, [e](stream_end_envelope* self, cell_base* c) {
+      if (self->block->dead_here) {  // a restart here cancelled what the old incarnation consumed
         destroy_message(e);
-        break;
-      case action::release:
-        detail::destroy(self);
-        break;
-      case action::refuse:
-        break;
-    }
-    return ran::done;
+        return ran::discarded;
+      }
+      // The outcome was written before `ended`, which our sending followed.
+      self->message.outcome = std::move(self->block->end_outcome);
+      stream_end_reached(self->block);
+      return handle_plain<C, stream_end>(c, e, self->message, self->stamp, &destroy_message);
+    });
   }
 
   [[no_unique_address]] enqueue_stamp<C> stamp;
@@ -150,41 +128,29 @@ struct stream_note_envelope final : stream_envelope {
   }
 
   static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
-    auto* self = static_cast<stream_note_envelope*>(e);
-    switch (what) {
-      case action::handle: {
-        auto* b = self->block;
-        self->message.stream = b->id;  // (the cancel note is made before the id is drawn)
-        bool deliver_it;
-        if constexpr (std::is_same_v<M, stream_demand>) {
-          deliver_it = b->writer_open();  // no demand for a closed writer, nor one let go
-          if (deliver_it) {
-            b->credit += self->message.credit;
-            self->message.credit = b->credit;
-          }
-        } else {
-          // Also when the writer is gone: its close lost to this cancel, and
-          // the producer must learn how the stream ended. Not an earlier
-          // incarnation's stream, though (restarted in place since).
-          if (b->writer_alive) b->cancel_seen = true;
-          deliver_it = incarnation_of(base) == b->producer_incarnation;
+    return run_message_action<stream_note_envelope>(e, base, what, [e](stream_note_envelope* self, cell_base* c) {
+      auto* b = self->block;
+      self->message.stream = b->id;  // (the cancel note is made before the id is drawn)
+      bool deliver_it;
+      if constexpr (std::is_same_v<M, stream_demand>) {
+        deliver_it = b->writer_open();  // no demand for a closed writer, nor one let go
+        if (deliver_it) {
+          b->credit += self->message.credit;
+          self->message.credit = b->credit;
         }
-        if constexpr (handles<A, M>) {
-          if (deliver_it) return handle_plain<A, M>(base, e, self->message, self->stamp, &destroy_message);
-        }
-        destroy_message(e);
-        break;
+      } else {
+        // Also when the writer is gone: its close lost to this cancel, and
+        // the producer must learn how the stream ended. Not an earlier
+        // incarnation's stream, though (restarted in place since).
+        if (b->writer_alive) b->cancel_seen = true;
+        deliver_it = incarnation_of(c) == b->producer_incarnation;
       }
-      case action::destroy:
-        destroy_message(e);
-        break;
-      case action::release:
-        detail::destroy(self);
-        break;
-      case action::refuse:
-        break;
-    }
-    return ran::done;
+      if constexpr (handles<A, M>) {
+        if (deliver_it) return handle_plain<A, M>(c, e, self->message, self->stamp, &destroy_message);
+      }
+      destroy_message(e);
+      return ran::done;
+    });
   }
 
   [[no_unique_address]] enqueue_stamp<A> stamp;

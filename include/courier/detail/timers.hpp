@@ -18,6 +18,7 @@
 #include <courier/detail/cell.hpp>
 #include <courier/detail/completion.hpp>
 #include <courier/detail/envelope.hpp>
+#include <courier/detail/envelope_actions.hpp>
 #include <courier/detail/type_metrics.hpp>
 #include <courier/timer.hpp>
 
@@ -187,28 +188,16 @@ struct tick_envelope final : envelope {
   }
 
   static ran run_fn(envelope* e, cell_base* base, action what) noexcept {
-    auto* self = static_cast<tick_envelope*>(e);
-    switch (what) {
-      case action::handle: {
-        auto* b = self->block;
-        if (!claim_tick(b)) {  // cancelled: dropped, never handled
-          destroy_message(e);
-          return ran::discarded;
-        }
-        auto outcome = handle_plain<A, M>(base, e, self->message, self->stamp, &destroy_message);
-        end_tick(b);
-        return outcome;
-      }
-      case action::destroy:
+    return run_message_action<tick_envelope>(e, base, what, [e](tick_envelope* self, cell_base* c) {
+      auto* b = self->block;
+      if (!claim_tick(b)) {  // cancelled: dropped, never handled
         destroy_message(e);
-        break;
-      case action::release:
-        detail::destroy(self);
-        break;
-      case action::refuse:
-        break;
-    }
-    return ran::done;
+        return ran::discarded;
+      }
+      auto outcome = handle_plain<A, M>(c, e, self->message, self->stamp, &destroy_message);
+      end_tick(b);
+      return outcome;
+    });
   }
 
   timer_block* block;  // the tick's reference
