@@ -82,7 +82,10 @@ void send_end_note(stream_core* b) noexcept {
 
 /// The binding's address of the consumer goes (once, whoever comes first).
 void release_consumer_address(stream_core* b) noexcept {
-  // acq_rel: one clearer wins; the address drop follows the win
+  // acq_rel: the clearers (the end envelope's destroy, perhaps on the
+  // producer's thread; the consumer's cancel or end) race on this fetch_and,
+  // which picks the one that drops the address; acquire pairs with
+  // bind_stream()'s fetch_or that set the bit after revive_address()
   if (b->state.fetch_and(~stream_core::holds_address, std::memory_order_acq_rel) & stream_core::holds_address)
     release_address(b->consumer);
 }
