@@ -57,12 +57,12 @@ EXTRA = [
     ("send_for_wake", "p99", "send_for wake-up p99 us", True),
     ("send_for_wake", "futex_p50", "bare futex hand-off p50 us (reference)", True),
     ("send_for_wake", "futex_p99", "bare futex hand-off p99 us (reference)", True),
-    ("stream", "plain_Mitems/s", "stream: plain sends, unbounded Mitems/s (reference)", False),
+    ("stream", "plain_Mitems/s", "stream: plain sends Mitems/s (ref)", False),
     ("stream", "ratio", "stream / plain sends", False),
-    ("stream", "slow_max_queued", "stream, 1 us consumer: most items queued (window 64)", True),
-    ("stream", "slow_plain_max_queued", "plain sends, 1 us consumer: most items queued", True),
-    ("stream", "slow_rss_MB", "stream, 1 us consumer: peak RSS growth MB", True),
-    ("stream", "slow_plain_rss_MB", "plain sends, 1 us consumer: peak RSS growth MB", True),
+    ("stream", "slow_max_queued", "stream, 1us consumer: max queued", True),
+    ("stream", "slow_plain_max_queued", "plain, 1us consumer: max queued", True),
+    ("stream", "slow_rss_MB", "stream, 1us consumer: RSS MB", True),
+    ("stream", "slow_plain_rss_MB", "plain, 1us consumer: RSS MB", True),
 ]
 
 
