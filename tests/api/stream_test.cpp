@@ -584,13 +584,14 @@ class picky_reader : public actor<picky_reader> {
 }  // namespace
 
 TEST_CASE("bad input: window 0, an empty or already consumed stream give invalid_argument") {
+  // Run once per SUBCASE (doctest): a fresh producer and consumer each time.
   runtime rt{{.workers = 2}};
+  auto s = std::make_shared<seen>();
+  auto f = rt.spawn<feed>(s);
+  auto r = rt.spawn<picky_reader>(f);
+  auto out = std::make_shared<std::vector<result<stream_id>>>();
+  picky_reader::done = false;
   SUBCASE("window 0 releases the stream: the producer gets stream_cancelled") {
-    auto s = std::make_shared<seen>();
-    auto f = rt.spawn<feed>(s);
-    auto r = rt.spawn<picky_reader>(f);
-    auto out = std::make_shared<std::vector<result<stream_id>>>();
-    picky_reader::done = false;
     REQUIRE(r.send(consume_with{0, false, false, out}));
     REQUIRE(wait_until([&] { return picky_reader::done.load(); }));
     REQUIRE(wait_until([&] { return s->cancelled.load() == 1; }));
@@ -602,11 +603,6 @@ TEST_CASE("bad input: window 0, an empty or already consumed stream give invalid
     CHECK(s->demand_count.load() == 0);  // nothing was bound
   }
   SUBCASE("a consumed token is empty: consuming it again is refused, the first binding stands") {
-    auto s = std::make_shared<seen>();
-    auto f = rt.spawn<feed>(s);
-    auto r = rt.spawn<picky_reader>(f);
-    auto out = std::make_shared<std::vector<result<stream_id>>>();
-    picky_reader::done = false;
     REQUIRE(r.send(consume_with{4, false, true, out}));
     REQUIRE(wait_until([&] { return picky_reader::done.load(); }));
     REQUIRE(wait_until([&] { return s->demand_count.load() >= 1; }));
@@ -618,10 +614,6 @@ TEST_CASE("bad input: window 0, an empty or already consumed stream give invalid
     CHECK((*out)[2].error().code() == errc::invalid_argument);
   }
   SUBCASE("a token destroyed unconsumed: the producer gets stream_cancelled, once") {
-    auto s = std::make_shared<seen>();
-    auto f = rt.spawn<feed>(s);
-    auto r = rt.spawn<picky_reader>(f);
-    auto out = std::make_shared<std::vector<result<stream_id>>>();
     REQUIRE(r.send(consume_with{4, true, false, out}));
     REQUIRE(wait_until([&] { return s->cancelled.load() == 1; }));
     f.shutdown();
