@@ -57,7 +57,15 @@ struct pending {
   enum combine : std::uint8_t { local, single, mget, sum, all_ok, dbsize, info };
   combine how = local;
   std::uint32_t parts_left = 0;
-  std::vector<value> parts;
+  std::uint32_t part_count = 0;
+  /// Part 0 inline (most commands have one: no allocation), the rest after.
+  value first;
+  std::vector<value> more;
+  value& part(std::uint32_t i) { return i == 0 ? first : more[i - 1]; }
+  template <class F>
+  void each_part(F&& f) {
+    for (std::uint32_t i = 0; i < part_count; ++i) f(part(i));
+  }
   std::string encoded;  // local: the reply
   bool close_after = false;  // QUIT, a protocol error
 };
@@ -357,7 +365,8 @@ pending& connection::add_pending(pending::combine how, std::uint32_t parts) {
   auto& p = slots_.back();
   p.how = how;
   p.parts_left = parts;
-  p.parts.resize(parts);
+  p.part_count = parts;
+  if (parts > 1) p.more.resize(parts - 1);
   return p;
 }
 
@@ -554,6 +563,8 @@ void connection::send_batches() {
     batch_targets_[s] = {};
     batch b{std::move(batch_ops_[s])};
     batch_ops_[s] = {};
+    batch_ops_[s].reserve(b.ops.size());  // the next read is likely as deep as this one
+    batch_targets_[s].reserve(targets->size());
     // The results come back on this connection's I/O thread (its executor).
     courier::asio::ask(srv_.shard_at(s), std::move(b),
                        asio::bind_executor(socket_.get_executor(),
@@ -566,7 +577,7 @@ void connection::send_batches() {
                                                if (slot < self->first_id_ || slot - self->first_id_ >= self->slots_.size())
                                                  continue;
                                                auto& p = self->slots_[slot - self->first_id_];
-                                               p.parts[part] = r ? std::move((*r)[i])
+                                               p.part(part) = r ? std::move((*r)[i])
                                                                  : value{value::error, 0, "ERR " + r.error().message()};
                                                --p.parts_left;
                                              }
@@ -577,16 +588,21 @@ void connection::send_batches() {
 
 void connection::encode(pending& p, std::string& out) {
   auto first_error = [&]() -> const value* {
-    for (auto& v : p.parts)
-      if (v.k == value::error) return &v;
+    for (std::uint32_t i = 0; i < p.part_count; ++i)
+      if (p.part(i).k == value::error) return &p.part(i);
     return nullptr;
+  };
+  auto sum = [&] {
+    long long total = 0;
+    p.each_part([&](value& v) { total += v.i; });
+    return total;
   };
   switch (p.how) {
     case pending::local:
       out += p.encoded;
       return;
     case pending::single: {
-      auto& v = p.parts[0];
+      auto& v = p.first;
       switch (v.k) {
         case value::ok: put_simple(out, "OK"); break;
         case value::nil: put_nil(out); break;
@@ -597,25 +613,21 @@ void connection::encode(pending& p, std::string& out) {
       return;
     }
     case pending::mget:
-      put_array_header(out, p.parts.size());
-      for (auto& v : p.parts) {
+      put_array_header(out, p.part_count);
+      p.each_part([&](value& v) {
         if (v.k == value::bulk) put_bulk(out, v.s);
         else put_nil(out);
-      }
+      });
       return;
     case pending::sum:
-    case pending::dbsize: {
+    case pending::dbsize:
       if (auto* e = first_error()) return put_error(out, e->s);
-      long long total = 0;
-      for (auto& v : p.parts) total += v.i;
-      return put_integer(out, total);
-    }
+      return put_integer(out, sum());
     case pending::all_ok:
       if (auto* e = first_error()) return put_error(out, e->s);
       return put_simple(out, "OK");
     case pending::info: {
-      long long keys = 0;
-      for (auto& v : p.parts) keys += v.i;
+      long long keys = sum();
       auto m = srv_.runtime().metrics();
       std::uint64_t handled = 0;
       for (auto& w : m.workers) handled += w.handled;
