@@ -131,6 +131,27 @@ TEST_CASE("a callback bound to a strand runs on that strand; a stopped actor giv
   CHECK(code.load() == static_cast<int>(errc::actor_stopped));
 }
 
+TEST_CASE("courier::asio::ask through a recipient<R(M)>") {
+  io_thread io;  // first: destroyed after the runtime, whose workers post into it
+  std::atomic<int> handled{0};
+  runtime rt{{.workers = 2}};
+  auto c = rt.spawn<calc>(&handled);
+  courier::recipient<int(square)> to = c;
+  std::atomic<int> got{0};
+  std::atomic<bool> done{false};
+  asio::co_spawn(
+      io.io,
+      [&]() -> asio::awaitable<void> {
+        auto r = co_await courier::asio::ask(to, square{6}, asio::use_awaitable);
+        got = r ? *r : -1;
+        done = true;
+      },
+      asio::detached);
+  REQUIRE(wait_until([&] { return done.load(); }));
+  CHECK(got.load() == 36);
+  CHECK(handled.load() == 1);
+}
+
 TEST_CASE("courier::asio::then posts a reply's continuation to an executor") {
   io_thread io;  // first: destroyed after the runtime, whose workers post into it
   std::atomic<int> handled{0};
