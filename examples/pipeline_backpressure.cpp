@@ -81,7 +81,7 @@ class producer : public courier::actor<producer> {
       } else {
         (void)to_.send(sample{next_, {}});  // never refused: the mailbox is unbounded
       }
-      c_->sent.store(next_ + 1, std::memory_order_release);
+      c_->sent.store(next_ + 1, std::memory_order_release);  // release: pairs with transfer()'s sampling acquire
     }
   }
 
@@ -89,7 +89,7 @@ class producer : public courier::actor<producer> {
     while (next_ < count_ && writer_.credit() > 0) {
       busy(2us);
       (void)writer_.push(sample{next_, {}});  // with credit: never refused
-      c_->sent.store(++next_, std::memory_order_release);
+      c_->sent.store(++next_, std::memory_order_release);  // release: as above
     }
     if (next_ == count_) writer_.close();
   }
@@ -112,9 +112,9 @@ long transfer(courier::runtime& rt, long count, mode how) {
   long peak = 0;
   std::string line;
   long next_mark = count / 10;
-  while (c.got.load(std::memory_order_acquire) < count) {
+  while (c.got.load(std::memory_order_acquire) < count) {  // acquire: pairs with the consumer's release add
     // sent first: a count of sent read before the count handled never
-    // overstates what is queued
+    // overstates what is queued (acquire: pairs with the stores' release)
     auto sent = c.sent.load(std::memory_order_acquire);
     auto got = c.got.load(std::memory_order_acquire);
     auto queued = std::max(0L, sent - got);

@@ -16,13 +16,6 @@ std::size_t find_crlf(std::string_view buf, std::size_t from) {
   }
 }
 
-/// A decimal integer filling [b, e) exactly (Redis's string2ll: no spaces, no '+').
-bool parse_int(std::string_view s, long long& v) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
-
 parse_result need(std::size_t bytes) { return {parse_status::need_more, bytes}; }
 
 parse_result fail(std::string& error, std::string text) {
@@ -74,7 +67,7 @@ parse_result parse_command(std::string_view buf, std::size_t& pos, const limits&
     return need(buf.size() - pos + 1);
   }
   long long count = 0;
-  if (!parse_int(buf.substr(pos + 1, header_end - pos - 1), count) || count > static_cast<long long>(lim.max_args))
+  if (!parse_integer(buf.substr(pos + 1, header_end - pos - 1), count) || count > static_cast<long long>(lim.max_args))
     return fail(error, "Protocol error: invalid multibulk length");
   std::size_t at = header_end + 2;
   out.clear();
@@ -95,7 +88,7 @@ parse_result parse_command(std::string_view buf, std::size_t& pos, const limits&
       return need(buf.size() - pos + 1);
     }
     long long len = 0;
-    if (!parse_int(buf.substr(at + 1, len_end - at - 1), len) || len < 0 ||
+    if (!parse_integer(buf.substr(at + 1, len_end - at - 1), len) || len < 0 ||
         static_cast<std::uint64_t>(len) > lim.max_bulk)
       return fail(error, "Protocol error: invalid bulk length");
     auto data = len_end + 2;
@@ -108,6 +101,24 @@ parse_result parse_command(std::string_view buf, std::size_t& pos, const limits&
   }
   pos = at;
   return {parse_status::command, 0};
+}
+
+bool parse_integer(std::string_view s, long long& v) {
+  if (s.empty() || s.size() > 20) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc{} && p == s.data() + s.size();
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  return out;
+}
+
+std::string ascii_upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return out;
 }
 
 void put_simple(std::string& out, std::string_view s) {
@@ -143,9 +154,7 @@ void put_nil(std::string& out) { out += "$-1\r\n"; }
 void put_array_header(std::string& out, std::size_t n) { put_line(out, '*', n); }
 
 std::string wrong_arity(std::string_view command) {
-  std::string lower(command);
-  for (auto& c : lower) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return "ERR wrong number of arguments for '" + lower + "' command";
+  return "ERR wrong number of arguments for '" + ascii_lower(command) + "' command";
 }
 
 std::string unknown_command(const std::vector<std::string>& args) {

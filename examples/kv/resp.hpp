@@ -48,6 +48,13 @@ void put_bulk(std::string& out, std::string_view s);    // $3\r\nabc
 void put_nil(std::string& out);                         // $-1
 void put_array_header(std::string& out, std::size_t n); // *n
 
+/// A decimal integer filling `s` exactly, as Redis reads one (no spaces,
+/// no '+', at most 20 characters, within long long).
+bool parse_integer(std::string_view s, long long& v);
+/// `s` with ASCII letters folded (command names, options).
+std::string ascii_lower(std::string_view s);
+std::string ascii_upper(std::string_view s);
+
 /// Redis's words for the common errors.
 std::string wrong_arity(std::string_view command);
 std::string unknown_command(const std::vector<std::string>& args);

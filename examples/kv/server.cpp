@@ -211,7 +211,7 @@ class server {
     return accepted_;
   }
   void counted(std::uint64_t commands) { commands_.fetch_add(commands, std::memory_order_relaxed); }  // relaxed: a statistic
-  std::uint64_t commands() const { return commands_.load(std::memory_order_relaxed); }
+  std::uint64_t commands() const { return commands_.load(std::memory_order_relaxed); }  // relaxed: a statistic
   std::chrono::steady_clock::duration uptime() const { return std::chrono::steady_clock::now() - started_; }
 
  private:
@@ -384,17 +384,6 @@ void connection::add_op(std::size_t shard, op o, std::uint32_t part) {
 
 namespace {
 
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-  return s;
-}
-
-bool to_integer(const std::string& s, long long& v) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
-
 std::string error_reply(std::string_view text) {
   std::string out;
   put_error(out, text);
@@ -404,7 +393,7 @@ std::string error_reply(std::string_view text) {
 }  // namespace
 
 void connection::handle(std::vector<std::string>& a) {
-  auto name = upper(a[0]);
+  auto name = ascii_upper(a[0]);
   const auto argc = a.size();
   auto arity_error = [&] { add_local(error_reply(wrong_arity(a[0]))); };
   auto not_integer = [&] { add_local(error_reply("ERR value is not an integer or out of range")); };
@@ -427,14 +416,14 @@ void connection::handle(std::vector<std::string>& a) {
     if (argc < 3) return arity_error();
     op o{op::set, 0, 0, std::move(a[1]), std::move(a[2])};
     for (std::size_t i = 3; i < argc; ++i) {
-      auto opt = upper(a[i]);
+      auto opt = ascii_upper(a[i]);
       if (opt == "NX" && !(o.flags & op::xx)) {
         o.flags |= op::nx;
       } else if (opt == "XX" && !(o.flags & op::nx)) {
         o.flags |= op::xx;
       } else if ((opt == "EX" || opt == "PX") && !(o.flags & op::with_expiry) && i + 1 < argc) {
         long long t = 0;
-        if (!to_integer(a[i + 1], t)) return not_integer();
+        if (!parse_integer(a[i + 1], t)) return not_integer();
         if (t <= 0 || (opt == "EX" && t > 9'000'000'000'000LL))
           return add_local(error_reply("ERR invalid expire time in 'set' command"));
         o.n = opt == "EX" ? t * 1000 : t;
@@ -453,7 +442,7 @@ void connection::handle(std::vector<std::string>& a) {
   if (name == "INCRBY" || name == "DECRBY") {
     if (argc != 3) return arity_error();
     long long d = 0;
-    if (!to_integer(a[2], d)) return not_integer();
+    if (!parse_integer(a[2], d)) return not_integer();
     if (name == "DECRBY") {
       if (d == std::numeric_limits<long long>::min())
         return add_local(error_reply("ERR decrement would overflow"));
@@ -464,7 +453,7 @@ void connection::handle(std::vector<std::string>& a) {
   if (name == "EXPIRE" || name == "PEXPIRE") {
     if (argc != 3) return arity_error();
     long long t = 0;
-    if (!to_integer(a[2], t)) return not_integer();
+    if (!parse_integer(a[2], t)) return not_integer();
     if (name == "EXPIRE") {
       if (t > 9'000'000'000'000LL || t < -9'000'000'000'000LL)
         return add_local(error_reply("ERR invalid expire time in 'expire' command"));
@@ -535,14 +524,13 @@ void connection::handle(std::vector<std::string>& a) {
   }
   if (name == "COMMAND") {  // enough for redis-cli's start: no command docs
     std::string out;
-    if (argc >= 2 && upper(a[1]) == "COUNT") put_integer(out, 22);
+    if (argc >= 2 && ascii_upper(a[1]) == "COUNT") put_integer(out, 22);
     else put_array_header(out, 0);
     return add_local(std::move(out));
   }
-  if (name == "CONFIG" && argc == 3 && upper(a[1]) == "GET") {  // redis-benchmark asks for these two at start
+  if (name == "CONFIG" && argc == 3 && ascii_upper(a[1]) == "GET") {  // redis-benchmark asks for these two at start
     std::string out;
-    auto param = a[2];
-    for (auto& c : param) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    auto param = ascii_lower(a[2]);
     if (param == "save" || param == "appendonly") {
       put_array_header(out, 2);
       put_bulk(out, param);

@@ -1,17 +1,12 @@
 #include "store.hpp"
 
-#include <charconv>
+#include "resp.hpp"
+
 #include <limits>
 
 namespace kv {
 
 namespace {
-
-bool to_integer(const std::string& s, long long& v) {
-  if (s.empty() || s.size() > 20) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
 
 value integer(long long i) { return {value::integer, i, {}}; }
 value error(std::string s) { return {value::error, 0, std::move(s)}; }
@@ -77,7 +72,7 @@ value shard::run(op& o, courier::context<shard>& ctx) {
     case op::incrby: {
       auto* e = find(o.key);
       long long current = 0;
-      if (e && !to_integer(e->data, current)) return error("ERR value is not an integer or out of range");
+      if (e && !parse_integer(e->data, current)) return error("ERR value is not an integer or out of range");
       if ((o.n > 0 && current > std::numeric_limits<long long>::max() - o.n) ||
           (o.n < 0 && current < std::numeric_limits<long long>::min() - o.n))
         return error("ERR increment or decrement would overflow");

@@ -100,12 +100,19 @@ void unlink_consumed(stream_core* b) noexcept {
   release_stream(b);
 }
 
-/// The consumer gives the stream up (cancel, stop, restart): nothing more of
-/// it is handled here; the producer learns it unless the writer ended first.
-void abandon_here(stream_core* b) noexcept {
-  b->dead_here = true;
+/// Sets `cancelled` unless the stream ended; the winner tells the producer.
+bool cancel_once(stream_core* b) noexcept {
   std::uint32_t before;
-  if (try_terminate(b, stream_core::cancelled, before)) send_cancel_note(b);
+  if (!try_terminate(b, stream_core::cancelled, before)) return false;
+  send_cancel_note(b);
+  return true;
+}
+
+/// The consumer's side lets go: nothing more of the stream is handled here
+/// (queued items and its end are dropped when reached), and the address the
+/// binding held goes.
+void give_up_here(stream_core* b) noexcept {
+  b->dead_here = true;
   release_consumer_address(b);
 }
 
@@ -140,8 +147,7 @@ void release_stream(stream_core* b) noexcept {
 }
 
 void drop_unconsumed(stream_core* b) noexcept {
-  std::uint32_t before;
-  if (try_terminate(b, stream_core::cancelled, before)) send_cancel_note(b);
+  (void)cancel_once(b);
   release_stream(b);  // the token's
 }
 
@@ -179,11 +185,8 @@ bool cancel_stream(cell_base* consumer, stream_id id) noexcept {
   if (!x) return false;
   for (auto* b = x->streams; b; b = b->next_consumed) {
     if (b->id != id) continue;
-    std::uint32_t before;
-    if (!try_terminate(b, stream_core::cancelled, before)) return false;  // ended: its stream_end comes
-    b->dead_here = true;
-    send_cancel_note(b);
-    release_consumer_address(b);
+    if (!cancel_once(b)) return false;  // ended: its stream_end comes
+    give_up_here(b);
     unlink_consumed(b);
     return true;
   }
@@ -262,7 +265,8 @@ void drop_consumed_streams(cell_core& core) noexcept {
     auto* b = list;
     list = b->next_consumed;
     b->prev_consumed = b->next_consumed = nullptr;
-    detail::abandon_here(b);
+    (void)detail::cancel_once(b);  // unless the writer ended first
+    detail::give_up_here(b);
     detail::release_stream(b);  // the list's
   }
 }

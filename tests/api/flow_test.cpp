@@ -20,6 +20,7 @@
 using namespace courier;
 using namespace std::chrono_literals;
 using courier::test::gate;
+using courier::test::open_at_exit;
 using courier::test::wait_until;
 
 namespace {
@@ -42,11 +43,6 @@ class sink : public actor<sink> {
 
  private:
   std::shared_ptr<courier::test::collected<item>> seen_;
-};
-
-struct open_at_exit {
-  gate& g;
-  ~open_at_exit() { g.open(); }
 };
 
 double thread_cpu_seconds() {

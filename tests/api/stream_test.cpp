@@ -22,6 +22,7 @@ using namespace courier;
 using namespace std::chrono_literals;
 using courier::test::collected;
 using courier::test::gate;
+using courier::test::open_at_exit;
 using courier::test::wait_until;
 
 namespace {
@@ -195,11 +196,6 @@ class reader : public actor<reader> {
  private:
   std::shared_ptr<seen> seen_;
   std::chrono::nanoseconds work_;
-};
-
-struct open_at_exit {
-  gate& g;
-  ~open_at_exit() { g.open(); }
 };
 
 }  // namespace

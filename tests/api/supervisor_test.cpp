@@ -22,6 +22,7 @@
 using namespace courier;
 using namespace std::chrono_literals;
 using courier::test::gate;
+using courier::test::open_at_exit;
 using courier::test::wait_until;
 
 namespace {
@@ -100,11 +101,6 @@ class member : public actor<member> {
 
 /// Opens a gate when the test case leaves its scope, also through a failed
 /// REQUIRE: a handler held on it would otherwise keep ~runtime waiting.
-struct open_at_exit {
-  gate& g;
-  ~open_at_exit() { g.open(); }
-};
-
 /// Collects the error hook's reports.
 struct hook_log : courier::test::collected<std::string> {
   bool has_substring(const std::string& part) {

@@ -254,10 +254,7 @@ TEST_CASE("cancel() in the target's own turn: no further tick is ever handled, e
   auto s = rt.spawn<self_ticker>(b);
   REQUIRE(wait_until([&] { return b->ticks[0].load() >= 1; }));
   gate g;
-  struct open_at_exit {
-    gate& g;
-    ~open_at_exit() { g.open(); }
-  } release{g};  // after the runtime: a failed check still lets its handler out
+  courier::test::open_at_exit release{g};  // after the runtime: a failed check still lets its handler out
   std::atomic<bool> entered{false};
   REQUIRE(s.send(hold_then_cancel{&g, &entered}));
   REQUIRE(wait_until([&] { return entered.load(); }));

@@ -25,6 +25,7 @@ using courier::result;
 using courier::runtime;
 using namespace std::chrono_literals;
 using courier::test::gate;
+using courier::test::open_at_exit;
 using courier::test::wait_until;
 
 namespace {
@@ -56,11 +57,6 @@ class calc : public actor<calc> {
 
  private:
   std::atomic<int>* handled_;
-};
-
-struct open_at_exit {
-  gate& g;
-  ~open_at_exit() { g.open(); }
 };
 
 /// Runs `io` on a thread of its own until the test ends.

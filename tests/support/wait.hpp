@@ -44,6 +44,14 @@ class gate {
   std::atomic<bool> open_{false};
 };
 
+/// Opens `g` when it goes: declared after a runtime whose handler waits on
+/// `g`, it lets that handler out before ~runtime waits for it, also when a
+/// check fails first.
+struct open_at_exit {
+  gate& g;
+  ~open_at_exit() { g.open(); }
+};
+
 /// Sanitizer builds run the stress tests at a smaller scale.
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 inline constexpr std::uint64_t sanitizer_divisor = 10;

@@ -129,7 +129,7 @@ class [[nodiscard]] send_awaitable {
     if (stop_waiting(target_, &w_)) {
       release_address(self_);  // the queue entry's
       dispose(target_, w_.e);
-    } else if (auto o = w_.outcome.load(std::memory_order_acquire);
+    } else if (auto o = w_.outcome.load(std::memory_order_acquire);  // acquire: pairs with the decider's release
                o != send_waiter::admitted && o != send_waiter::stopped_gone) {
       dispose(target_, w_.e);
     }
@@ -180,7 +180,7 @@ class [[nodiscard]] send_awaitable {
         w_.back(w_.e);
         o = send_waiter::no_memory;  // mailbox_full
       } else {
-        o = w_.outcome.load(std::memory_order_acquire);
+        o = w_.outcome.load(std::memory_order_acquire);  // acquire: pairs with the decider's release
       }
     }
     if (o != send_waiter::admitted && o != send_waiter::stopped_gone) dispose(target_, w_.e);
@@ -192,6 +192,7 @@ class [[nodiscard]] send_awaitable {
   /// frame_base::ready: decided, or send_for's deadline passed.
   static bool probe(const void* p) noexcept {
     auto* self = static_cast<const send_awaitable*>(p);
+    // acquire: pairs with the decider's release (the resumed frame reads the outcome's effects)
     if (self->w_.outcome.load(std::memory_order_acquire) != send_waiter::waiting) return true;
     return self->timed_ && std::chrono::steady_clock::now() >= self->deadline_;
   }
