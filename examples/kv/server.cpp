@@ -3,9 +3,10 @@
 //   I/O threads (Asio, --io-threads, default 1) own the sockets: they read,
 //   parse, and write replies in request order, pipelining included.
 //   Shard actors (courier, --shards, default one per worker) own the keys:
-//   a key lives in shard hash(key) % shards. A connection sends each shard
-//   one batch per read and gets the batch's results back through
-//   courier::asio::ask, on its own I/O thread.
+//   a key lives in shard hash(key) % shards. An I/O thread gathers the
+//   operations of every connection it served in one round of its loop and
+//   sends each shard one batch per round; the results come back through
+//   courier::asio::ask, on the same I/O thread.
 //
 // README.md beside this file lists the commands and what is left out.
 #include <asio.hpp>
@@ -50,6 +51,38 @@ struct settings {
 };
 
 class server;
+class connection;
+
+/// The operations one I/O thread gathered in the current round of its loop,
+/// from all its connections, per shard. At the end of the round each shard
+/// gets them as one batch (one message and one reply per shard and round,
+/// however many connections and pipelined commands the round read).
+class gatherer {
+ public:
+  explicit gatherer(std::size_t shards) : ops_(shards), round_(std::make_shared<round>(shards)) {}
+  /// Adds `o` for `shard`; its result fills part `part` of slot `slot` of `c`.
+  void add(std::size_t shard, op o, connection& c, std::uint64_t slot, std::uint32_t part);
+  bool empty() const noexcept { return round_->conns.empty(); }
+  /// Sends each shard its batch; the replies run on `io`.
+  void send(server& srv, asio::io_context& io);
+
+ private:
+  struct target {
+    std::uint32_t conn;  // index into round::conns
+    std::uint32_t part;
+    std::uint64_t slot;
+  };
+  /// What the replies need: the connections (kept alive until every reply
+  /// of the round is in) and, per shard, whose slot each result fills.
+  struct round {
+    explicit round(std::size_t shards) : targets(shards) {}
+    std::vector<std::shared_ptr<connection>> conns;
+    std::vector<std::vector<target>> targets;
+  };
+  std::vector<std::vector<op>> ops_;
+  std::shared_ptr<round> round_;
+  std::uint64_t round_id_ = 1;
+};
 
 /// One command's reply: ready at once (local commands, errors) or made of
 /// `parts` shard results combined by `how`.
@@ -72,7 +105,7 @@ struct pending {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
-  connection(tcp::socket s, server& srv);
+  connection(tcp::socket s, server& srv, std::size_t io);
   void start();
   /// SIGTERM: stop reading, answer what was read, then close.
   void drain();
@@ -81,7 +114,6 @@ class connection : public std::enable_shared_from_this<connection> {
   void read();
   void on_read(std::size_t n);
   void handle(std::vector<std::string>& args);
-  void send_batches();
   void add_local(std::string reply, bool close_after = false);
   pending& add_pending(pending::combine how, std::uint32_t parts);
   void add_op(std::size_t shard, op o, std::uint32_t part);
@@ -89,6 +121,7 @@ class connection : public std::enable_shared_from_this<connection> {
   void flush();
   void write();
   void close();
+  friend class gatherer;
 
   tcp::socket socket_;
   server& srv_;
@@ -101,13 +134,11 @@ class connection : public std::enable_shared_from_this<connection> {
   /// Replies in request order; slot ids count from `first_id_`.
   std::deque<pending> slots_;
   std::uint64_t first_id_ = 0;
-  /// The operations of this read, per shard, with the slot and part each fills.
-  struct target {
-    std::uint64_t slot;
-    std::uint32_t part;
-  };
-  std::vector<std::vector<op>> batch_ops_;
-  std::vector<std::vector<target>> batch_targets_;
+  /// This connection's I/O thread (the index of its context and gatherer).
+  std::size_t io_;
+  /// The gatherer's round this connection last added to, and its index there.
+  std::uint64_t round_id_ = 0;
+  std::uint32_t round_index_ = 0;
 
   std::string out_;      // replies not yet handed to the socket
   std::string writing_;  // the write in flight
@@ -118,7 +149,6 @@ class connection : public std::enable_shared_from_this<connection> {
   /// pipelines without reading cannot pile unbounded work onto the shards).
   static constexpr std::size_t max_owed = 16 * 1024;
   bool closed_ = false;
-  std::size_t batches_in_flight_ = 0;
 };
 
 inline courier::config runtime_config(const settings& s) {
@@ -149,6 +179,7 @@ class server {
     for (std::size_t i = 0; i < n; ++i)
       shards_.push_back(rt_.spawn<shard>(courier::spawn_options{.name = "shard-" + std::to_string(i)}));
     for (auto& io : ios_) guards_.push_back(asio::make_work_guard(io));  // run() returns at release_io() only
+    for (std::size_t i = 0; i < ios_.size(); ++i) gatherers_.emplace_back(shards_.size());
   }
 
   const settings& config() const { return cfg_; }
@@ -156,6 +187,7 @@ class server {
   std::size_t shard_of(const std::string& key) const { return std::hash<std::string>{}(key) % shards_.size(); }
   const courier::address<shard>& shard_at(std::size_t i) const { return shards_[i]; }
   courier::runtime& runtime() { return rt_; }
+  gatherer& gather(std::size_t io) { return gatherers_[io]; }
 
   int run() {
     asio::error_code ec;
@@ -216,37 +248,34 @@ class server {
 
  private:
   /// Runs until release_io() (each context holds a work guard until then).
-  /// With --io-spin-us, an idle I/O thread polls for that long before it
-  /// sleeps in epoll: a reply that comes back from a shard within that time
-  /// is picked up without a wake-up.
+  /// A round: run every handler that is ready (reads, replies, writes), then
+  /// send the shards what the round's reads gathered. With --io-spin-us, an
+  /// idle I/O thread polls for that long before it sleeps in epoll: a reply
+  /// that comes back from a shard within that time is picked up without a
+  /// wake-up.
   void run_io(std::size_t i) {
     auto& io = ios_[i];
-    if (cfg_.io_spin_us <= 0) {
-      io.run();
-      return;
-    }
-    const auto spin = std::chrono::microseconds(cfg_.io_spin_us);
+    auto& gathered = gatherers_[i];
+    const auto spin = std::chrono::microseconds(std::max(cfg_.io_spin_us, 0L));
     while (!io.stopped()) {
-      if (io.poll() > 0) continue;
-      bool ran = false;
-      for (auto until = std::chrono::steady_clock::now() + spin; std::chrono::steady_clock::now() < until;) {
-        if (io.poll() > 0) {
-          ran = true;
-          break;
-        }
-      }
-      if (!ran) io.run_one();  // sleeps until a handler is ready
+      auto ran = io.poll();
+      if (!gathered.empty()) gathered.send(*this, io);
+      if (ran > 0) continue;
+      for (auto until = std::chrono::steady_clock::now() + spin; ran == 0 && std::chrono::steady_clock::now() < until;)
+        ran = io.poll();
+      if (ran == 0) ran = io.run_one();  // sleeps until a handler is ready
+      if (!gathered.empty()) gathered.send(*this, io);
     }
   }
 
   void accept() {
-    auto& target = ios_[next_io_++ % ios_.size()];
-    acceptor_->async_accept(target, [this](const asio::error_code& ec, tcp::socket s) {
+    auto io_index = next_io_++ % ios_.size();
+    acceptor_->async_accept(ios_[io_index], [this, io_index](const asio::error_code& ec, tcp::socket s) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
       } else {
         s.set_option(tcp::no_delay(true));
-        auto c = std::make_shared<connection>(std::move(s), *this);
+        auto c = std::make_shared<connection>(std::move(s), *this, io_index);
         joined(c);
         c->start();
       }
@@ -283,6 +312,7 @@ class server {
   std::deque<asio::io_context> ios_;
   courier::runtime rt_;
   std::vector<courier::address<shard>> shards_;
+  std::deque<gatherer> gatherers_;  // one per I/O thread, used by that thread only
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::unique_ptr<asio::signal_set> signals_;
   std::size_t next_io_ = 0;
@@ -297,8 +327,7 @@ class server {
 
 // -- connection ----------------------------------------------------------------------
 
-connection::connection(tcp::socket s, server& srv)
-    : socket_(std::move(s)), srv_(srv), batch_ops_(srv.shard_count()), batch_targets_(srv.shard_count()) {}
+connection::connection(tcp::socket s, server& srv, std::size_t io) : socket_(std::move(s)), srv_(srv), io_(io) {}
 
 void connection::start() { read(); }
 
@@ -355,7 +384,6 @@ void connection::on_read(std::size_t n) {
     handle(args_);
   }
   srv_.counted(parsed);
-  send_batches();
   flush();
   read();
 }
@@ -378,8 +406,54 @@ void connection::add_local(std::string reply, bool close_after) {
 }
 
 void connection::add_op(std::size_t shard, op o, std::uint32_t part) {
-  batch_ops_[shard].push_back(std::move(o));
-  batch_targets_[shard].push_back({first_id_ + slots_.size() - 1, part});
+  srv_.gather(io_).add(shard, std::move(o), *this, first_id_ + slots_.size() - 1, part);
+}
+
+// -- gatherer ------------------------------------------------------------------------
+
+void gatherer::add(std::size_t shard, op o, connection& c, std::uint64_t slot, std::uint32_t part) {
+  auto& r = *round_;
+  if (c.round_id_ != round_id_) {  // the connection's first operation in this round
+    c.round_id_ = round_id_;
+    c.round_index_ = static_cast<std::uint32_t>(r.conns.size());
+    r.conns.push_back(c.shared_from_this());
+  }
+  ops_[shard].push_back(std::move(o));
+  r.targets[shard].push_back({c.round_index_, part, slot});
+}
+
+void gatherer::send(server& srv, asio::io_context& io) {
+  auto r = std::move(round_);
+  round_ = std::make_shared<round>(ops_.size());
+  ++round_id_;
+  for (std::size_t s = 0; s < ops_.size(); ++s) {
+    if (ops_[s].empty()) continue;
+    batch b{std::move(ops_[s])};
+    ops_[s] = {};
+    ops_[s].reserve(b.ops.size());  // the next round is likely as deep as this one
+    round_->targets[s].reserve(b.ops.size());
+    // The results come back on this I/O thread (the context's executor).
+    courier::asio::ask(srv.shard_at(s), std::move(b),
+                       asio::bind_executor(io.get_executor(), [r, s](courier::result<std::vector<value>> res) {
+                         auto& targets = r->targets[s];
+                         connection* last = nullptr;
+                         for (std::size_t i = 0; i < targets.size(); ++i) {
+                           auto [ci, part, slot] = targets[i];
+                           auto* c = r->conns[ci].get();
+                           // One connection's operations are next to each other: flush it once they are in.
+                           if (last && last != c) last->flush();
+                           last = c;
+                           if (c->closed_) continue;  // the client went: dropped
+                           // (a slot after a QUIT was never answered: gone)
+                           if (slot < c->first_id_ || slot - c->first_id_ >= c->slots_.size()) continue;
+                           auto& p = c->slots_[slot - c->first_id_];
+                           p.part(part) = res ? std::move((*res)[i])
+                                              : value{value::error, 0, "ERR " + res.error().message()};
+                           --p.parts_left;
+                         }
+                         if (last) last->flush();
+                       }));
+  }
 }
 
 namespace {
@@ -541,37 +615,6 @@ void connection::handle(std::vector<std::string>& a) {
     return add_local(std::move(out));
   }
   add_local(error_reply(unknown_command(a)));
-}
-
-void connection::send_batches() {
-  for (std::size_t s = 0; s < batch_ops_.size(); ++s) {
-    if (batch_ops_[s].empty()) continue;
-    ++batches_in_flight_;
-    auto targets = std::make_shared<std::vector<target>>(std::move(batch_targets_[s]));
-    batch_targets_[s] = {};
-    batch b{std::move(batch_ops_[s])};
-    batch_ops_[s] = {};
-    batch_ops_[s].reserve(b.ops.size());  // the next read is likely as deep as this one
-    batch_targets_[s].reserve(targets->size());
-    // The results come back on this connection's I/O thread (its executor).
-    courier::asio::ask(srv_.shard_at(s), std::move(b),
-                       asio::bind_executor(socket_.get_executor(),
-                                           [self = shared_from_this(), targets](courier::result<std::vector<value>> r) {
-                                             --self->batches_in_flight_;
-                                             if (self->closed_) return;  // the client went: dropped
-                                             for (std::size_t i = 0; i < targets->size(); ++i) {
-                                               auto [slot, part] = (*targets)[i];
-                                               // (a slot after a QUIT was never answered: gone)
-                                               if (slot < self->first_id_ || slot - self->first_id_ >= self->slots_.size())
-                                                 continue;
-                                               auto& p = self->slots_[slot - self->first_id_];
-                                               p.part(part) = r ? std::move((*r)[i])
-                                                                 : value{value::error, 0, "ERR " + r.error().message()};
-                                               --p.parts_left;
-                                             }
-                                             self->flush();
-                                           }));
-  }
 }
 
 void connection::encode(pending& p, std::string& out) {

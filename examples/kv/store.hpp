@@ -1,8 +1,9 @@
 #pragma once
 // The keyspace of courier-kv: one `shard` actor per slice of the key hash.
-// A connection sends each shard one `batch` per read (the operations of
-// the commands it parsed, in order) and gets one vector of results back, so
-// a pipelined burst costs one message per shard, not one per command.
+// An I/O thread sends each shard one `batch` per round of its loop (the
+// operations of the commands its connections' reads parsed, in order) and
+// gets one vector of results back, so a round costs one message per shard,
+// however many connections and pipelined commands it served.
 //
 // Expiry: a key given a time to live gets a timer (ctx.send_after to the
 // shard itself) that deletes it when due; a read also treats a key past its
