@@ -63,6 +63,8 @@ class gatherer {
   /// Adds `o` for `shard`; its result fills part `part` of slot `slot` of `c`.
   void add(std::size_t shard, op o, connection& c, std::uint64_t slot, std::uint32_t part);
   bool empty() const noexcept { return round_->conns.empty(); }
+  /// Batches sent whose results have not come back yet.
+  std::size_t outstanding() const noexcept { return outstanding_; }
   /// Sends each shard its batch; the replies run on `io`.
   void send(server& srv, asio::io_context& io);
 
@@ -82,6 +84,7 @@ class gatherer {
   std::vector<std::vector<op>> ops_;
   std::shared_ptr<round> round_;
   std::uint64_t round_id_ = 1;
+  std::size_t outstanding_ = 0;
 };
 
 /// One command's reply: ready at once (local commands, errors) or made of
@@ -250,9 +253,11 @@ class server {
   /// Runs until release_io() (each context holds a work guard until then).
   /// A round: run every handler that is ready (reads, replies, writes), then
   /// send the shards what the round's reads gathered. With --io-spin-us, an
-  /// idle I/O thread polls for that long before it sleeps in epoll: a reply
-  /// that comes back from a shard within that time is picked up without a
-  /// wake-up.
+  /// I/O thread that waits for a shard's results polls for that long before
+  /// it sleeps in epoll: results that come back within that time are picked
+  /// up without a wake-up. Waiting for clients only, it sleeps at once: the
+  /// core is theirs (on a machine shared with the clients, polling for
+  /// their next request only slows them down).
   void run_io(std::size_t i) {
     auto& io = ios_[i];
     auto& gathered = gatherers_[i];
@@ -261,8 +266,11 @@ class server {
       auto ran = io.poll();
       if (!gathered.empty()) gathered.send(*this, io);
       if (ran > 0) continue;
-      for (auto until = std::chrono::steady_clock::now() + spin; ran == 0 && std::chrono::steady_clock::now() < until;)
+      for (auto until = std::chrono::steady_clock::now() + spin;
+           ran == 0 && gathered.outstanding() > 0 && std::chrono::steady_clock::now() < until;) {
+        std::this_thread::yield();  // a client (or a worker) waiting for this core runs first
         ran = io.poll();
+      }
       if (ran == 0) ran = io.run_one();  // sleeps until a handler is ready
       if (!gathered.empty()) gathered.send(*this, io);
     }
@@ -432,9 +440,11 @@ void gatherer::send(server& srv, asio::io_context& io) {
     ops_[s] = {};
     ops_[s].reserve(b.ops.size());  // the next round is likely as deep as this one
     round_->targets[s].reserve(b.ops.size());
+    ++outstanding_;
     // The results come back on this I/O thread (the context's executor).
     courier::asio::ask(srv.shard_at(s), std::move(b),
-                       asio::bind_executor(io.get_executor(), [r, s](courier::result<std::vector<value>> res) {
+                       asio::bind_executor(io.get_executor(), [this, r, s](courier::result<std::vector<value>> res) {
+                         --outstanding_;
                          auto& targets = r->targets[s];
                          connection* last = nullptr;
                          for (std::size_t i = 0; i < targets.size(); ++i) {
