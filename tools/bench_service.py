@@ -3,10 +3,16 @@
 redis-server, both driven by redis-benchmark with the same settings, on
 loopback, one server at a time (alternating, ROUNDS rounds, medians).
 
-usage: bench_service.py BUILD_DIR [--quick] [--rounds N] [--requests N]
+usage: bench_service.py BUILD_DIR [--quick] [--rounds N] [--requests N] [--no-pin]
 
 Prints requests/s and p50 / p99 latency side by side with the ratios
 courier-kv / Redis (throughput: higher is better; p99: lower is better).
+
+CPUs: on a machine with 2 or more, the client runs on CPU 0 and each
+server on the others (taskset), the same for both servers, so a server's
+threads never queue behind the client for a core and the comparison does
+not depend on where the kernel happened to put three busy threads on two
+cores. --no-pin leaves placement to the kernel.
 """
 import argparse
 import csv
@@ -44,19 +50,29 @@ def wait_listening(port, proc):
     raise SystemExit("the server did not start listening")
 
 
-def start(kind, build, port, kv_args=()):
+def cpu_split(pin):
+    """(client prefix, server prefix) for taskset, or none when not pinning."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pin or len(cpus) < 2 or not shutil.which("taskset"):
+        return [], [], "kernel's placement"
+    rest = ",".join(str(c) for c in cpus[1:])
+    return (["taskset", "-c", str(cpus[0])], ["taskset", "-c", rest],
+            "client on CPU %d, servers on CPU %s" % (cpus[0], rest))
+
+
+def start(kind, build, port, kv_args=(), prefix=()):
     if kind == "redis":
         cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                "--daemonize", "no"]
     else:
         cmd = [os.path.join(build, "examples", "kv", "courier-kv"), "--port", str(port), *kv_args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*prefix, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_listening(port, proc)
     return proc
 
 
-def bench(port, pipeline, requests, tests):
-    cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", tests, "-c", "50", "-n", str(requests),
+def bench(port, pipeline, requests, tests, prefix=()):
+    cmd = [*prefix, "redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", tests, "-c", "50", "-n", str(requests),
            "-P", str(pipeline), "--csv"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
     rows = {}
@@ -76,7 +92,9 @@ def main():
     ap.add_argument("--requests", type=int, default=None)
     ap.add_argument("--kv-args", default="", help="extra courier-kv options, e.g. '--workers 1'")
     ap.add_argument("--tests", default=None, help="redis-benchmark -t list (default: %s)" % TESTS)
+    ap.add_argument("--no-pin", action="store_true", help="let the kernel place the client and the servers")
     args = ap.parse_args()
+    client_cpus, server_cpus, placement = cpu_split(not args.no_pin)
     for tool in ("redis-server", "redis-benchmark"):
         if not shutil.which(tool):
             print("== service section skipped: %s not found (Debian: redis-server, redis-tools)" % tool)
@@ -87,17 +105,17 @@ def main():
     for r in range(rounds):
         for server in ("courier-kv", "redis"):
             port = free_port()
-            proc = start(server, args.build, port, args.kv_args.split())
+            proc = start(server, args.build, port, args.kv_args.split(), server_cpus)
             try:
                 for p in PIPELINES:
-                    for test, v in bench(port, p, requests, args.tests or TESTS).items():
+                    for test, v in bench(port, p, requests, args.tests or TESTS, client_cpus).items():
                         results.setdefault((server, p, test), []).append(v)
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
     print()
-    print("== service: redis-benchmark -t %s -c 50 -n %d, medians of %d rounds (2-core VM: client included)"
-          % (args.tests or TESTS, requests, rounds))
+    print("== service: redis-benchmark -t %s -c 50 -n %d, medians of %d rounds (%s)"
+          % (args.tests or TESTS, requests, rounds, placement))
     head = "%-12s %3s %12s %12s %7s %16s %16s %7s" % ("test", "-P", "courier rps", "redis rps", "ratio",
                                                        "courier p50/p99", "redis p50/p99", "p99 x")
     print(head)

@@ -13,6 +13,7 @@
 #include <courier/asio.hpp>
 #include <courier/courier.hpp>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -154,8 +155,16 @@ class connection : public std::enable_shared_from_this<connection> {
   bool closed_ = false;
 };
 
+/// The CPUs this process may run on (taskset, cgroups), not the machine's.
+inline std::size_t usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return static_cast<std::size_t>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 inline courier::config runtime_config(const settings& s) {
-  auto cores = static_cast<std::size_t>(std::max(1u, std::thread::hardware_concurrency()));
+  auto cores = usable_cpus();
   auto io = std::max<std::size_t>(s.io_threads, 1);
   // By default the I/O threads and the workers share the cores without
   // oversubscribing them: a shard's worker and the I/O thread then hand a
@@ -759,14 +768,15 @@ void usage(FILE* to) {
                "usage: courier-kv [options]\n"
                "  --bind ADDR          address to listen on (default 127.0.0.1)\n"
                "  --port N             TCP port (default 6380)\n"
-               "  --workers N          courier worker threads (default: the cores left after the I/O threads, at least 1)\n"
+               "  --workers N          courier worker threads (default: the usable CPUs left after the I/O threads, at least 1)\n"
                "  --io-threads N       Asio I/O threads (default 1)\n"
                "  --shards N           keyspace shards, one actor each (default: one per worker)\n"
                "  --max-bulk BYTES     longest bulk string accepted (default 536870912, as Redis)\n"
                "  --output-limit BYTES pending reply bytes after which a client is closed (default 67108864)\n"
                "  --spin-us N          how long an idle courier worker spins before it sleeps (default 20)\n"
                "  --min-awake N        courier workers that never sleep (default 0)\n"
-               "  --io-spin-us N       how long an idle I/O thread polls before it sleeps in epoll (default 200; 0: never)\n"
+               "  --io-spin-us N       how long an I/O thread waiting for shard results polls (yielding) before it\n"
+               "                       sleeps in epoll (default 200; 0: never)\n"
                "  --help               this text\n"
                "A Redis-protocol (RESP2) in-memory key-value server; no persistence, replication or cluster.\n");
 }
