@@ -15,6 +15,7 @@
 #include "runtime/actor/restart.hpp"
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
+#include "runtime/sched/send_buffer.hpp"
 #include "runtime/support/chaos.hpp"
 #include "runtime/support/probes.hpp"
 #include "runtime/system/system.hpp"
@@ -166,7 +167,23 @@ void count_delivery(cell_base* cell, std::uint32_t flags, bool accepted) noexcep
 
 delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back back) noexcept {
   auto& core = core_of(*cell);
-  if (core.capacity() != 0 && !bypass_capacity) {
+  if (core.capacity() == 0) {
+    // A handler's run of plain messages to one mailbox goes as one chain
+    // (runtime/sched/send_buffer.hpp); a message sent otherwise goes after
+    // any chain already held for this mailbox.
+    if (auto* buffer = internal::send_buffer::open_here();
+        buffer && !bypass_capacity && !(e->flags & envelope::request) && buffer->continues_run(cell)) {
+      auto flags = e->flags;  // once buffered, `e` may be pushed and consumed by another thread
+      buffer->take(cell, e);
+      COURIER_PROBE2(send, cell, 1);
+      count_delivery(cell, flags, true);
+      return delivery::accepted;
+    }
+    // acquire: pairs with send_buffer::give_back()'s release decrement (a
+    // chain counted out is in the mailbox already)
+    if (core.queued.load(std::memory_order_acquire) != 0) [[unlikely]]
+      internal::push_buffered_to(cell);
+  } else if (!bypass_capacity) {
     // relaxed: the count bounds the queue and publishes nothing (the push does)
     if (core.queued.fetch_add(1, std::memory_order_relaxed) >= core.capacity()) {
       // relaxed: as above. Undone: if senders wait (their bit makes every
@@ -209,6 +226,29 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back b
   }
   return delivery::rejected_closed;
 }
+
+}  // namespace courier::detail
+
+namespace courier::internal {
+
+void push_chain_to(cell_base* cell, envelope* first, envelope* last) noexcept {
+  switch (mailbox(core_of(*cell)).push_chain(first, last)) {
+    case push_result::accepted:
+    case push_result::refused:  // every node marked: the consumer drops and counts them
+    case push_result::rejected:  // (push_chain never rejects)
+      return;
+    case push_result::accepted_idle:
+      system_of(*cell).scheduler().schedule(cell);
+      return;
+    case push_result::refused_owner:
+      settle(*cell, counters_here(system_of(*cell)));  // done and idle: we drain it
+      return;
+  }
+}
+
+}  // namespace courier::internal
+
+namespace courier::detail {
 
 void drop_unqueued(cell_base* cell, envelope* e) noexcept {
   auto counters = internal::counters_here(internal::system_of(*cell));

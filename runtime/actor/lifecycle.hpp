@@ -14,8 +14,8 @@ class system;
 /// The system a cell belongs to.
 inline system& system_of(const detail::cell_base& cell) noexcept { return *cell.sys; }
 
-/// Where the calling thread counts statistics for `sys`.
-counter_sink counters_here(system& sys) noexcept;
+/// (counters_here(sys), where the calling thread counts statistics for
+/// `sys`, is in runtime/system/system.hpp: inline, every send calls it.)
 
 /// The last turn: close, drain (handle, or drop after stop()), on_stop,
 /// destroy the object, mark done, settle the mailbox, release the cell.

@@ -172,20 +172,41 @@ struct actor_state {
     // coherence, and a racing close is caught by the exchange below.
     if (M::at(cell.head).load(M::relaxed) & bits::closed) return push_result::rejected;
     M::at(n->next).store(nullptr, M::relaxed);  // relaxed: published by the link store below
-    // acq_rel: release publishes the node's contents to the consumer that
+    return push_linked(cell, n, n, refuse, chaos);
+  }
+
+  /// Pushes the nodes first..last, already linked to each other (a worker's
+  /// send buffer, runtime/sched/send_buffer.hpp), as one: one exchange, one
+  /// link. No closed hint: a chain is never given back, so on a closed
+  /// mailbox every node is refused (`refuse` is called for each).
+  template <class Refuse, class Chaos>
+  [[nodiscard]] static push_result push_chain(Cell& cell, node* first, node* last, Refuse&& refuse,
+                                              Chaos&& chaos) noexcept {
+    M::at(last->next).store(nullptr, M::relaxed);  // relaxed: published by the link store below
+    return push_linked(cell, first, last, refuse, chaos);
+  }
+
+  template <class Refuse, class Chaos>
+  [[nodiscard]] static push_result push_linked(Cell& cell, node* first, node* last, Refuse& refuse,
+                                               Chaos& chaos) noexcept {
+    // acq_rel: release publishes the nodes' contents to the consumer that
     // later acquires our link; acquire pairs with the owner's release CAS in
     // release(), so when we find `idle` the next turn sees the last one's writes (I1).
-    auto old = M::at(cell.head).exchange(word_of(n), M::acq_rel);
+    auto old = M::at(cell.head).exchange(word_of(last), M::acq_rel);
     chaos("push: exchanged, not yet linked");
     if (old & bits::closed) {
-      refuse(n);  // the consumer waits for our link, so the node is still ours
-      M::at(pointer(old)->next).store(n, M::release);  // release: pairs with the consumer's acquire of the link
+      // The consumer waits for our link, so the nodes are still ours.
+      for (node* n = first;; n = M::at(n->next).load(M::relaxed)) {  // relaxed: our own links
+        refuse(n);
+        if (n == last) break;
+      }
+      M::at(pointer(old)->next).store(first, M::release);  // release: pairs with the consumer's acquire of the link
       chaos("push: refused, closed not yet restored");
       // acq_rel: keeps `closed` sticky; pairs with final_release()'s CAS (which expects it)
       M::at(cell.head).fetch_or(bits::closed, M::acq_rel);
       return (old & bits::idle) ? push_result::refused_owner : push_result::refused;
     }
-    M::at(pointer(old)->next).store(n, M::release);  // release: pairs with the consumer's acquire of the link
+    M::at(pointer(old)->next).store(first, M::release);  // release: pairs with the consumer's acquire of the link
     return (old & bits::idle) ? push_result::accepted_idle : push_result::accepted;
   }
 

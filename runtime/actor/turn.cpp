@@ -87,6 +87,7 @@ turn_step end_turn(cell_core& cell, mailbox& box, counter_sink& counters) noexce
     // is handled by another batch, never by the last turn (where a
     // coroutine could not suspend).
     if ((requested & bits::shutdown_requested) || state::unreachable(cell)) {
+      push_buffered_to(&cell.base());  // messages sent before the shutdown was asked for are drained too
       (void)state::close(cell, chaos_hook{});  // the owner closes: it cannot find `idle`
       if (!box.empty()) return turn_step::drain;
       if (hold_end(cell.base())) return turn_step::held;
@@ -137,7 +138,13 @@ turn_end run_turn(cell_base& base, worker& w) {
   if (cell.frame && resume_suspended(base) == ran::suspended) return turn_end::suspended;
   auto budget = w.owner().batch();
   for (;;) {
-    switch (handle_batch(cell, box, counters, budget)) {
+    // The handlers' runs of sends to one mailbox go as chains, pushed when
+    // the batch ends: before the turn can give the actor up.
+    auto& sends = w.buffer();
+    sends.open();
+    auto batch = handle_batch(cell, box, counters, budget);
+    sends.close();
+    switch (batch) {
       case batch_end::stop:
         if (hold_end(base)) return turn_end::suspended;  // a supervisor whose children still finish
         finish(base, counters);

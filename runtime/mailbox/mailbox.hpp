@@ -60,6 +60,21 @@ class mailbox {
         chaos_hook{});
   }
 
+  /// state::push_chain for envelopes a send buffer linked: every one was
+  /// accepted when it was buffered (its send returned), so a refusal here
+  /// gives nothing back; it completes a request's reply with actor_stopped
+  /// and marks the node refused and pre-accepted (its drop is counted).
+  [[nodiscard]] push_result push_chain(envelope* first, envelope* last) noexcept {
+    return state::push_chain(
+        cell_, first, last,
+        [&](mailbox_node* n) noexcept {
+          auto* refused = static_cast<envelope*>(n);
+          refused->run(refused, &cell_.base(), detail::action::refuse);
+          refused->flags |= envelope::refused | envelope::pre_accepted;  // plain: published by the link store
+        },
+        chaos_hook{});
+  }
+
   // -- the owner (consumer) ------------------------------------------------------
 
   /// The node pushed last, at the time of the call (the turn's snapshot).

@@ -14,18 +14,17 @@
 namespace courier::internal {
 
 namespace {
-thread_local worker* this_worker = nullptr;
-thread_local bool inside_turn = false;
+thread_local constinit bool inside_turn COURIER_TLS_FAST = false;
 }  // namespace
 
 worker::worker(scheduler& owner, std::size_t index)
     : owner_(owner), index_(index), random_state_(0x9e3779b97f4a7c15ULL * (index + 1)) {}
 
-worker* worker::current() noexcept { return this_worker; }
+thread_local constinit worker* worker::this_worker_ = nullptr;
 
 void worker::start() {
   thread_ = std::thread([this] {
-    this_worker = this;
+    this_worker_ = this;
     char name[16];
     std::snprintf(name, sizeof name, "courier-w%zu", index_);
     pthread_setname_np(pthread_self(), name);  // so perf, top and gdb show it
@@ -36,8 +35,10 @@ void worker::start() {
       if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
         std::fprintf(stderr, "courier: could not pin %s to CPU %d\n", name, cpus[index_ % cpus.size()]);
     }
+    buffer().attach();
     loop();
-    this_worker = nullptr;
+    buffer().detach();
+    this_worker_ = nullptr;
   });
 }
 
@@ -192,6 +193,7 @@ void worker::run(cell_base* cell) {
   COURIER_PROBE2(turn_begin, cell, index_);
   COURIER_METRIC(counter_sink(counters_), turns);
   auto end = run_turn(*cell, *this);
+  buffer().close();  // what on_stop or a restart's constructor buffered
   COURIER_PROBE2(turn_end, cell, static_cast<int>(end));  // the cell may be gone: only its address is recorded
   inside_turn = false;
   turn_.store(++turns_, std::memory_order_relaxed);  // relaxed: as above

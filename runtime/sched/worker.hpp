@@ -19,6 +19,7 @@
 
 #include <courier/detail/cell.hpp>
 
+#include "runtime/sched/send_buffer.hpp"
 #include "runtime/sched/work_stealing_deque.hpp"
 #include "runtime/support/cache_line.hpp"
 #include "runtime/system/counters.hpp"
@@ -41,7 +42,7 @@ class worker {
   void join();
 
   /// The worker whose thread calls this, or null.
-  static worker* current() noexcept;
+  static worker* current() noexcept { return this_worker_; }
 
   // -- owner thread only ----------------------------------------------------------
 
@@ -49,6 +50,11 @@ class worker {
   void schedule_local(cell_base* cell);
 
   counter_set& counters() noexcept { return counters_; }
+
+  // -- any thread (its own rules: send_buffer.hpp) -----------------------------------
+
+  /// The handler calls' send buffer (chains of messages to one mailbox).
+  send_buffer& buffer() noexcept { return buffer_.value; }
 
   // -- any thread -----------------------------------------------------------------
 
@@ -103,6 +109,10 @@ class worker {
   std::atomic<std::uint64_t> stalled_turn_{0};  // the stall monitor writes
   counter_set counters_;
   std::thread thread_;
+  /// Its own line: the owner locks it at every buffered send; others rarely.
+  padded<send_buffer> buffer_;
+
+  static thread_local constinit worker* this_worker_ COURIER_TLS_FAST;
 };
 
 }  // namespace courier::internal

@@ -289,10 +289,5 @@ courier::stats system::stats() noexcept {
           .restarted = t.restarted, .ticks_skipped = t.ticks_skipped};
 }
 
-counter_sink counters_here(system& sys) noexcept {
-  auto* w = worker::current();
-  if (w && &w->owner().system() == &sys) return counter_sink(w->counters());
-  return counter_sink(sys.outside_counters());
-}
 
 }  // namespace courier::internal

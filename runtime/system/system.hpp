@@ -164,4 +164,12 @@ class system {
   bool clean_ = false;
 };
 
+/// Where the calling thread counts statistics for `sys`: its worker's set,
+/// or (any other thread) a set of its own.
+inline counter_sink counters_here(system& sys) noexcept {
+  auto* w = worker::current();
+  if (w && &w->owner().system() == &sys) [[likely]] return counter_sink(w->counters());
+  return counter_sink(sys.outside_counters());
+}
+
 }  // namespace courier::internal
