@@ -116,6 +116,9 @@ bool request_end(cell_base* cell, std::uint32_t request, exit_reason reason) noe
   // (the owner's acquire in finish()); later requesters keep it.
   bool first = core.requested_reason.compare_exchange_strong(none, static_cast<std::uint8_t>(reason),
                                                              std::memory_order_acq_rel, std::memory_order_acquire);
+  // shutdown() closes the mailbox now and drains what was sent before it:
+  // that includes messages still in a worker's send buffer (send_buffer.hpp).
+  if (request & bits::shutdown_requested) push_buffered_to(cell);
   if (state::request_end(core, request, chaos_hook{})) system_of(*cell).scheduler().schedule(cell);
   if (core.capacity() != 0) fail_send_waiters(core);  // the mailbox is closed now: no room will come
   if (request & bits::stop_requested)

@@ -16,8 +16,8 @@
 // Order: a message to a mailbox either continues a run on the worker that
 // holds the run's chain (so it goes after it), or is delivered directly, and
 // a direct delivery (from any thread) first pushes every chain held for that
-// mailbox (push_buffered_to), as does the owner before it closes the
-// mailbox for shutdown. So per-sender FIFO holds also when the sender moves
+// mailbox (push_buffered_to), as does whoever closes it for shutdown (the
+// caller of shutdown(), the owner draining). So per-sender FIFO holds also when the sender moves
 // to another worker, and a send that happens-before anything another
 // thread does to the mailbox is queued before it, as if every send were
 // pushed when it returns.
