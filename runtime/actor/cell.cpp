@@ -174,8 +174,12 @@ delivery deliver(cell_base* cell, envelope* e, bool bypass_capacity, give_back b
     // A handler's run of plain messages to one mailbox goes as one chain
     // (runtime/sched/send_buffer.hpp); a message sent otherwise goes after
     // any chain already held for this mailbox.
+    // relaxed (the closed hint): as in state::push, a close that
+    // happens-before this send is seen by coherence; a racing one refuses the
+    // chain when it is pushed (dropped and counted).
     if (auto* buffer = internal::send_buffer::open_here();
-        buffer && !bypass_capacity && !(e->flags & envelope::request) && buffer->continues_run(cell)) {
+        buffer && !bypass_capacity && !(e->flags & envelope::request) &&
+        !(core.head.load(std::memory_order_relaxed) & internal::bits::closed) && buffer->continues_run(cell)) {
       auto flags = e->flags;  // once buffered, `e` may be pushed and consumed by another thread
       buffer->take(cell, e);
       COURIER_PROBE2(send, cell, 1);

@@ -87,7 +87,6 @@ turn_step end_turn(cell_core& cell, mailbox& box, counter_sink& counters) noexce
     // is handled by another batch, never by the last turn (where a
     // coroutine could not suspend).
     if ((requested & bits::shutdown_requested) || state::unreachable(cell)) {
-      push_buffered_to(&cell.base());  // messages sent before the shutdown was asked for are drained too
       (void)state::close(cell, chaos_hook{});  // the owner closes: it cannot find `idle`
       if (!box.empty()) return turn_step::drain;
       if (hold_end(cell.base())) return turn_step::held;

@@ -59,13 +59,12 @@ void send_buffer::push_if_for(cell_base* target) noexcept {
   give_back(pushed);
 }
 
-bool send_buffer::push_if_idle() noexcept {
-  if (!target_.load(std::memory_order_relaxed)) return false;  // relaxed: a hint; an empty buffer needs nothing
-  if (!try_lock()) return false;  // the owner is appending: it is not stuck, the next sample looks again
-  auto* target = push_locked();
+void send_buffer::push_if_idle() noexcept {
+  if (!target_.load(std::memory_order_relaxed)) return;  // relaxed: a hint; an empty buffer needs nothing
+  if (!try_lock()) return;  // the owner is appending: it is not stuck, the next sample looks again
+  auto* target = push_locked();  // an idle target is scheduled by the push (injection queue, notify)
   unlock();
   give_back(target);
-  return target != nullptr;
 }
 
 cell_base* send_buffer::push_locked() noexcept {
@@ -98,7 +97,6 @@ void send_buffer::lock_contended() noexcept {
 bool send_buffer::try_lock() noexcept {
   return !locked_.exchange(true, std::memory_order_acquire);  // acquire: as in lock()
 }
-
 
 void push_buffered_to(cell_base* target) noexcept {
   auto& core = core_of(*target);

@@ -1,7 +1,7 @@
 #pragma once
 // send_buffer: a worker's run of plain messages to one unbounded mailbox,
-// sent by one handler call and pushed as one linked chain (one exchange on
-// the mailbox head instead of one per message).
+// sent by one turn and pushed as one linked chain (one exchange on the
+// mailbox head instead of one per message).
 //
 // Why: when senders on several workers flood one mailbox (fan-in), every
 // push moves the head's cache line to the pushing core; with a chain of up
@@ -16,9 +16,9 @@
 // Order: a message to a mailbox either continues a run on the worker that
 // holds the run's chain (so it goes after it), or is delivered directly, and
 // a direct delivery (from any thread) first pushes every chain held for that
-// mailbox (push_buffered_to), as does whoever closes it for shutdown (the
-// caller of shutdown(), the owner draining). So per-sender FIFO holds also when the sender moves
-// to another worker, and a send that happens-before anything another
+// mailbox (push_buffered_to), as does shutdown() before it closes the
+// mailbox. So per-sender FIFO holds also when the sender moves to another
+// worker, and a send that happens-before anything another
 // thread does to the mailbox is queued before it, as if every send were
 // pushed when it returns.
 //
@@ -28,7 +28,8 @@
 // whole period (a long handler), so buffered messages never wait behind a
 // long handler.
 //
-// A buffered message was accepted when its send returned (counted then);
+// A send to a closed mailbox is refused at once, as an unbuffered one is. A
+// buffered message was accepted when its send returned (counted then);
 // refused by a mailbox that closed meanwhile, it is dropped and counted, as
 // a message queued before a stop() is.
 //
@@ -45,7 +46,6 @@
 
 #include "runtime/support/tls.hpp"
 
-
 namespace courier::internal {
 
 using detail::cell_base;
@@ -54,7 +54,7 @@ using detail::envelope;
 class send_buffer {
  public:
   /// Messages per chain; a full chain is pushed at once.
-  static constexpr std::uint32_t capacity = 1024;
+  static constexpr std::uint32_t capacity = 256;
 
   // -- the worker's thread ------------------------------------------------------------
 
@@ -104,15 +104,9 @@ class send_buffer {
   /// is about to happen there). Waits while another thread holds the chain.
   void push_if_for(cell_base* target) noexcept;
   /// The stall monitor: pushes the chain unless its owner is using it now.
-  /// True if it pushed one.
-  bool push_if_idle() noexcept;
+  void push_if_idle() noexcept;
 
  private:
-  struct chain {
-    cell_base* target;
-    envelope* first;
-    envelope* last;
-  };
   void lock() noexcept {
     // acquire: pairs with unlock()'s release (the chain fields it guards)
     if (locked_.exchange(true, std::memory_order_acquire)) [[unlikely]]
@@ -141,7 +135,7 @@ class send_buffer {
   std::uint32_t count_ = 0;    // lock held
 
   // Owner only.
-  cell_base* recent_ = nullptr;  // the target of the handler's previous send
+  cell_base* recent_ = nullptr;  // the target of the turn's previous send
   bool may_hold_ = false;        // a chain was started and may not be pushed yet
 
   /// The buffer of the worker running on this thread (every send reads
@@ -150,7 +144,7 @@ class send_buffer {
 };
 
 /// Pushes every worker's chain for `target` (before a direct delivery to it
-/// or before its owner closes it for shutdown). Cheap when there is none:
+/// or before shutdown() closes it). Cheap when there is none:
 /// one load of the target's count of chains.
 void push_buffered_to(cell_base* target) noexcept;
 

@@ -48,13 +48,7 @@ void stall_monitor::sample() {
     last_turn_[i] = turn;
     if (!stalled) continue;
     w.mark_stalled(turn);
-    // Messages a long handler buffered do not wait for it. Their actor may
-    // now be queued for the pool: wake a parked worker even if one counts
-    // as searching (it may be about to park without seeing it).
-    if (w.buffer().push_if_idle())
-      owner_.parker_.notify_one([this] {
-        owner_.searching_.fetch_add(1, std::memory_order_seq_cst);  // seq_cst: as in scheduler::notify()
-      });
+    w.buffer().push_if_idle();  // messages a long handler buffered do not wait for it
     // seq_cst loads (has_stealable_work): after the seq_cst stalled mark, so
     // a worker parking meanwhile either sees the mark or is woken here.
     if (w.has_stealable_work()) {

@@ -46,7 +46,6 @@
 #include "runtime/actor/lifecycle.hpp"
 #include "runtime/actor/restart.hpp"
 #include "runtime/actor/state.hpp"
-#include "runtime/sched/send_buffer.hpp"
 #include "runtime/mailbox/mailbox.hpp"
 #include "runtime/sched/scheduler.hpp"
 #include "runtime/support/chaos.hpp"
@@ -634,7 +633,6 @@ void supervisor_state::advance_end() noexcept {
 
 bool supervisor_state::hold(cell_base& cell) noexcept {
   auto& core = core_of(cell);
-  internal::push_buffered_to(&cell);  // messages sent before the end was asked for are handled too
   (void)state::close(core, internal::chaos_hook{});  // the owner closes: nothing to schedule
   {
     std::lock_guard lock(event_mutex);

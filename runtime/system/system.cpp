@@ -289,5 +289,4 @@ courier::stats system::stats() noexcept {
           .restarted = t.restarted, .ticks_skipped = t.ticks_skipped};
 }
 
-
 }  // namespace courier::internal

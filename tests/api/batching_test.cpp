@@ -297,3 +297,38 @@ TEST_CASE("a run whose target stops meanwhile is handled or counted as dropped, 
   CHECK(stats.handled == rounds + handled.load());
   CHECK(stats.dropped == rounds * n - handled.load());  // the rest: dropped and counted, none lost
 }
+
+namespace {
+
+struct send_three {
+  address<sink> to;
+  std::atomic<int>* refused;
+};
+class repeat_sender : public actor<repeat_sender> {
+ public:
+  void on(send_three m) {
+    for (std::uint64_t i = 0; i < 3; ++i) {
+      auto r = m.to.send(item{i});
+      if (!r && r.error().code() == errc::actor_stopped) m.refused->fetch_add(1);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("every send of a run to a stopped actor returns actor_stopped" * doctest::timeout(60)) {
+  // The 2nd and 3rd sends continue a run: they must not be buffered (and
+  // reported sent) when the mailbox is closed.
+  runtime rt{{.workers = 2}};
+  std::atomic<std::uint64_t> handled{0};
+  std::atomic<int> refused{0};
+  auto s = rt.spawn<sink>(&handled);
+  s.stop();
+  REQUIRE(s.join_for(std::chrono::seconds(30)));
+  auto r = rt.spawn<repeat_sender>();
+  REQUIRE(r.send(send_three{s, &refused}));
+  REQUIRE(wait_until([&] { return rt.stats().handled == 1; }));
+  CHECK(refused.load() == 3);
+  CHECK(handled.load() == 0);
+  CHECK(rt.shutdown());
+}
