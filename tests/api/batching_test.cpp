@@ -332,3 +332,63 @@ TEST_CASE("every send of a run to a stopped actor returns actor_stopped" * docte
   CHECK(handled.load() == 0);
   CHECK(rt.shutdown());
 }
+
+namespace {
+
+struct run_then_wait {
+  address<sink> to;
+  std::uint64_t n;
+};
+
+/// Sends a run (buffered after its first message), then stays in the same
+/// handler call until the target has handled all of it, 10 s at most.
+class long_sender : public actor<long_sender> {
+ public:
+  long_sender(std::atomic<std::uint64_t>* handled, std::atomic<int>* early, std::atomic<int>* finished)
+      : handled_(handled), early_(early), finished_(finished) {}
+  void on(run_then_wait m) {
+    for (std::uint64_t i = 0; i < m.n; ++i) (void)m.to.send(item{i});
+    if (wait_until([&] { return handled_->load() == m.n; }, std::chrono::seconds(10))) early_->fetch_add(1);
+    finished_->fetch_add(1);
+  }
+
+ private:
+  std::atomic<std::uint64_t>* handled_;
+  std::atomic<int>* early_;
+  std::atomic<int>* finished_;
+};
+
+}  // namespace
+
+TEST_CASE("a run buffered by a long handler reaches its target while the handler still runs" *
+          doctest::timeout(300)) {
+  // Only the stall monitor can push the chain here: the turn does not end
+  // until the target has handled the whole run. Each round's target is new
+  // and has just answered the main thread (it ran on some worker and went
+  // idle), so the pushed chain must also schedule it.
+  for (std::size_t workers : {2, 4}) {
+    CAPTURE(workers);
+    runtime rt{{.workers = workers}};
+    std::atomic<int> early{0};
+    std::atomic<int> finished{0};
+    constexpr int rounds = 20;
+    constexpr std::uint64_t n = 10;
+    for (int r = 1; r <= rounds; ++r) {
+      CAPTURE(r);
+      std::atomic<std::uint64_t> handled{0};
+      auto s = rt.spawn<sink>(&handled);
+      auto before = s.ask(position{}).get();
+      REQUIRE(before);
+      REQUIRE(*before == 0);
+      auto l = rt.spawn<long_sender>(&handled, &early, &finished);
+      REQUIRE(l.send(run_then_wait{s, n}));
+      // The handler reads `handled`: this round's counter must outlive it.
+      REQUIRE(wait_until([&] { return finished.load() == r; }));
+      auto after = s.ask(position{}).get();
+      REQUIRE(after);
+      CHECK(*after == n);  // all of it, in order
+    }
+    CHECK(early.load() == rounds);
+    CHECK(rt.shutdown());
+  }
+}

@@ -29,10 +29,12 @@ struct round_state {
 };
 
 struct probe {};
+struct ping {};
 class target : public actor<target> {
  public:
   explicit target(round_state* s) : s_(s) {}
   void on(probe) { ++s_->handled; }
+  int on(ping) { return 1; }
 
  private:
   round_state* s_;
@@ -41,12 +43,13 @@ class target : public actor<target> {
 struct kick {
   bool spawn;
   int expect;
+  address<target> to = {};  // if set: this round's target instead of the long-lived one
 };
 class slow : public actor<slow> {
  public:
   slow(round_state* s, address<target> t) : s_(s), target_(std::move(t)) {}
   void on(kick k, context<slow>& ctx) {
-    auto to = k.spawn ? ctx.spawn<target>(s_) : target_;
+    auto to = k.spawn ? ctx.spawn<target>(s_) : k.to ? k.to : target_;
     (void)to.send(probe{});  // a refusal shows as a round never handled
     s_->run_long(k.expect);
   }
@@ -102,7 +105,14 @@ void run_rounds(std::size_t workers, const std::string& kind) {
   auto sl = rt.spawn<slow>(&s, t);
   auto q = rt.spawn<asker>(&s, rt.spawn<answerer>(&s));
   for (int r = 1; r <= rounds; ++r) {
-    auto sent = kind == "reply" ? q.send(go{r}) : sl.send(kick{kind == "spawn", r});
+    address<target> fresh;
+    if (kind == "fresh") {
+      // A new target that has just run on some worker and gone idle: the
+      // main thread waits for its answer (its turn may still be ending).
+      fresh = rt.spawn<target>(&s);
+      REQUIRE(fresh.ask(ping{}).get());
+    }
+    auto sent = kind == "reply" ? q.send(go{r}) : sl.send(kick{kind == "spawn", r, fresh});
     REQUIRE(sent);
     REQUIRE(wait_until([&] { return s.finished.load() == r; }));
   }
@@ -116,6 +126,11 @@ void run_rounds(std::size_t workers, const std::string& kind) {
 TEST_CASE("a message a long handler sends to an idle actor is handled by another worker meanwhile" *
           doctest::timeout(300)) {
   for (std::size_t workers : {2, 4}) run_rounds(workers, "send");
+}
+
+TEST_CASE("a message a long handler sends to an actor that has just run elsewhere is handled meanwhile" *
+          doctest::timeout(300)) {
+  for (std::size_t workers : {2, 4}) run_rounds(workers, "fresh");
 }
 
 TEST_CASE("an actor a long handler spawns and mails is run by another worker meanwhile" * doctest::timeout(300)) {
