@@ -48,6 +48,7 @@ class scheduler {
   bool all_parked() const noexcept { return parker_.all_parked(workers_.size()); }
 
   internal::system& system() noexcept { return system_; }
+  const stall_monitor& monitor() const noexcept { return monitor_; }
   std::size_t size() const noexcept { return workers_.size(); }
   worker& at(std::size_t i) noexcept { return *workers_[i]; }
   std::uint32_t batch() const noexcept { return batch_; }

@@ -37,6 +37,7 @@ void send_buffer::take_locked(cell_base* target, envelope* e) noexcept {
     may_hold_ = true;
     unlock();
     give_back(other);
+    monitor_->wake();  // work only this worker holds now (see the header)
     return;
   }
   // The chain is full (take() appended the rest).

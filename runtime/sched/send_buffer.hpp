@@ -26,7 +26,10 @@
 // sends to another target; the batch of handler calls ends (and at the end
 // of the turn); the stall monitor finds the worker inside one turn for a
 // whole period (a long handler), so buffered messages never wait behind a
-// long handler.
+// long handler. A chain is work only its worker holds, so starting one
+// wakes the monitor if it sleeps (as schedule_local does): the first
+// message of the run may have found its target busy and scheduled nothing,
+// and a pool that had just been idle would leave the monitor asleep.
 //
 // A send to a closed mailbox is refused at once, as an unbuffered one is. A
 // buffered message was accepted when its send returned (counted then);
@@ -51,6 +54,8 @@ namespace courier::internal {
 using detail::cell_base;
 using detail::envelope;
 
+class stall_monitor;
+
 class send_buffer {
  public:
   /// Messages per chain; a full chain is pushed at once.
@@ -58,8 +63,12 @@ class send_buffer {
 
   // -- the worker's thread ------------------------------------------------------------
 
-  /// This thread's sends may be buffered from now on (a worker, at start).
-  void attach() noexcept { open_buffer = this; }
+  /// This thread's sends may be buffered from now on (a worker, at start);
+  /// `monitor` is its pool's stall monitor, woken when a chain starts.
+  void attach(stall_monitor& monitor) noexcept {
+    monitor_ = &monitor;
+    open_buffer = this;
+  }
   void detach() noexcept { open_buffer = nullptr; }
   /// A batch of handler calls begins: no run is going on.
   void open() noexcept { recent_ = nullptr; }
@@ -135,6 +144,7 @@ class send_buffer {
   std::uint32_t count_ = 0;    // lock held
 
   // Owner only.
+  stall_monitor* monitor_ = nullptr;  // the pool's (attach)
   cell_base* recent_ = nullptr;  // the target of the turn's previous send
   bool may_hold_ = false;        // a chain was started and may not be pushed yet
 

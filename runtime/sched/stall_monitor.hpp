@@ -18,7 +18,8 @@
 // It costs nothing while the pool is idle: when every worker is parked the
 // monitor sleeps on its futex word. Only work that a worker keeps for itself
 // can be stranded, so the monitor is woken where such work appears (wake(),
-// from worker::schedule_local and steal_half), not when a worker wakes up:
+// from worker::schedule_local and steal_half, and when a send buffer starts
+// a chain: send_buffer.hpp), not when a worker wakes up:
 // an idle pool woken by one message pays nothing for the monitor. The sleep
 // handshake is the parker's: the monitor announces (`asleep_`, seq_cst) then
 // re-checks the parked mask (seq_cst); a worker that makes local work was
@@ -53,6 +54,10 @@ class stall_monitor {
   /// Stops and joins the thread. Idempotent.
   void stop();
 
+  /// The monitor sleeps because every worker was parked (diagnostics and
+  /// tests; seq_cst: the same load as wake()'s).
+  bool asleep() const noexcept { return asleep_.load(std::memory_order_seq_cst); }
+
   /// A worker holds work only it would run: wake the monitor if it sleeps.
   /// One seq_cst load when it is awake (a plain load on x86), inline: it is
   /// on the path of every actor a handler makes runnable.
@@ -72,7 +77,7 @@ class stall_monitor {
   scheduler& owner_;
   std::vector<std::uint64_t> last_turn_;  // monitor thread only: turn seen at the previous sample
   std::atomic<std::uint32_t> generation_{0};  // futex word: bumped by wake() and stop()
-  alignas(cache_line_size) std::atomic<bool> asleep_{false};  // read by every schedule_local(): its own line
+  alignas(cache_line_size) std::atomic<bool> asleep_{false};  // read by every schedule_local() and new chain: its own line
   alignas(cache_line_size) std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -35,7 +35,7 @@ void worker::start() {
       if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
         std::fprintf(stderr, "courier: could not pin %s to CPU %d\n", name, cpus[index_ % cpus.size()]);
     }
-    buffer().attach();
+    buffer().attach(owner_.monitor_);
     loop();
     buffer().detach();
     this_worker_ = nullptr;
