@@ -15,6 +15,13 @@
 // make one reply); main.cpp (the command line); store.hpp (the shard
 // actor); resp.hpp (the protocol). README.md beside them lists the
 // commands and what is left out.
+// A standard header before Asio, in every file: Asio picks its aligned
+// allocation (operator new, or aligned_alloc and free) from a libstdc++
+// macro it does not include itself, so a file that includes Asio first
+// compiles the other pair, and the program frees with the wrong one
+// (AddressSanitizer: alloc-dealloc-mismatch). docs/asio.md.
+#include <cstddef>
+
 #include <asio.hpp>
 #include <courier/asio.hpp>
 #include <courier/courier.hpp>
