@@ -78,9 +78,13 @@ void finish(cell_base& cell, counter_sink counters) noexcept {
     cell.ops->stop(&cell);
     cell.ops->destroy(&cell);
   }
-  release_restart_address(cell);  // a pending restart's address, if any
-  revoke_owned_timers(core);  // after on_stop (a timer it armed goes too); before done
-  drop_consumed_streams(core);  // again: one consumed in on_stop
+  // Only the owner adds these, all to its extras (on_stop may have made
+  // them), and most actors have none: one load skips the three.
+  if (extras_if_any(core)) {
+    release_restart_address(cell);  // a pending restart's address, if any
+    revoke_owned_timers(core);  // after on_stop (a timer it armed goes too); before done
+    drop_consumed_streams(core);  // again: one consumed in on_stop
+  }
   end_monitors(core);  // after on_stop: withdraw ours, mail the `down`s of those watching us
   auto& sys = system_of(cell);
   sys.drop_names(&cell);  // before done: whereis never finds an actor that finished

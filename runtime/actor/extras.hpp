@@ -20,6 +20,8 @@
 #include <courier/config.hpp>
 #include <courier/detail/monitors.hpp>
 
+#include "runtime/actor/core.hpp"
+
 namespace courier::detail {
 struct supervisor_state;
 struct timer_block;
@@ -137,7 +139,10 @@ struct cell_extras {
 /// shared closed marker.
 cell_extras& extras_of(cell_core& core);
 /// The extras if they exist (null otherwise; maybe the closed marker).
-cell_extras* extras_if_any(const cell_core& core) noexcept;
+/// Inline: an actor's end asks several times, and most actors have none.
+inline cell_extras* extras_if_any(const cell_core& core) noexcept {
+  return core.extras.load(std::memory_order_acquire);  // acquire: pairs with extras_of()'s publishing CAS
+}
 /// Frees a cell's extras with the cell (nothing may reference them then).
 void free_extras(cell_core& core) noexcept;
 

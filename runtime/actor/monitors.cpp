@@ -107,10 +107,6 @@ cell_extras& extras_of(cell_core& core) {
   return *expected;
 }
 
-cell_extras* extras_if_any(const cell_core& core) noexcept {
-  return core.extras.load(std::memory_order_acquire);  // acquire: as in extras_of()
-}
-
 void free_extras(cell_core& core) noexcept {
   auto* x = core.extras.load(std::memory_order_relaxed);  // relaxed: the last owner frees; release_memory() ordered it
   if (x && x != &closed_marker()) {
@@ -138,12 +134,16 @@ void withdraw_monitors(cell_core& core) noexcept {
 void end_monitors(cell_core& core) noexcept {
   withdraw_monitors(core);  // the monitors this actor holds: no `down` will come
   COURIER_CHAOS_POINT("monitors: before closing the watcher list");
+  cell_extras* x = nullptr;
+  // acq_rel: publishes the recorded reason to a registrant that finds the marker.
+  // Most actors never had extras: the marker is all there is to do (nobody
+  // watches or links them).
+  if (core.extras.compare_exchange_strong(x, &closed_marker(), std::memory_order_acq_rel, std::memory_order_acquire))
+    return;
   // The monitors on this actor: closed under the lock, then fired outside it.
   std::vector<detail::down_envelope_base*> fired;
   std::vector<cell_extras::link_entry> links;
-  cell_extras* x = nullptr;
-  // acq_rel: publishes the recorded reason to a registrant that finds the marker
-  if (!core.extras.compare_exchange_strong(x, &closed_marker(), std::memory_order_acq_rel, std::memory_order_acquire)) {
+  {
     std::lock_guard lock(x->mutex);
     x->closed = true;  // no registration, link or propagation gets in after this
     fired.swap(x->watchers);
@@ -152,7 +152,7 @@ void end_monitors(cell_core& core) noexcept {
   // Nobody writes the text once `closed` is set (a propagation needs our
   // entry in its target's list, and we took ours): read it without the lock.
   auto reason = core.recorded_reason();
-  std::string_view what = (x && (reason == exit_reason::failed || reason == exit_reason::linked))
+  std::string_view what = (reason == exit_reason::failed || reason == exit_reason::linked)
                               ? std::string_view(x->what)
                               : std::string_view{};
   end_links(core, links, what);

@@ -93,7 +93,7 @@ template <class A, class M, class Task>
     auto& p = t.promise();
     p.cell = base;
     p.reply = reply;
-    p.message_type = type_name<M>();
+    p.message_type = type_name_v<M>;
     p.message = e;
     p.destroy_message = destroy_message;
     auto outcome = run_frame(base, &p);
@@ -105,7 +105,7 @@ template <class A, class M, class Task>
       reply->try_complete(current_exception_error(), base->sys);
       reply->release();
     } else {
-      report_failure(base, type_name<M>(), current_exception_text());
+      report_failure(base, type_name_v<M>, current_exception_text());
       failed(base, current_exception_text());
     }
     destroy_message(e);

@@ -100,7 +100,7 @@ cell_base* spawn_cell(internal::system* sys, const spawn_options& options, const
   static_assert(std::is_base_of_v<actor<A>, A>, "courier: an actor derives from courier::actor<Self>");
   static_assert(std::is_constructible_v<A, Args&&...>,
                 "courier: the actor cannot be constructed from these spawn arguments");
-  auto name = options.name.empty() ? type_name<A>() : std::string_view(options.name);
+  auto name = options.name.empty() ? type_name_v<A> : std::string_view(options.name);
   if (auto bad = binding ? std::string_view{} : invalid_options(options); !bad.empty()) {
     reject_spawn(sys, name, bad);
     return nullptr;
@@ -133,7 +133,7 @@ cell_base* spawn_cell(internal::system* sys, const spawn_options& options, const
     throw;
   }
   try {
-    if constexpr (measure_actor_type<A>) c->measure.block = type_metrics_for(sys, type_name<A>());
+    if constexpr (measure_actor_type<A>) c->measure.block = type_metrics_for(sys, type_name_v<A>);
     ::new (static_cast<void*>(&c->actor)) A(std::forward<Args>(args)...);
   } catch (...) {
     abandon(base);

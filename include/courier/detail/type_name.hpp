@@ -19,4 +19,10 @@ constexpr std::string_view type_name() noexcept {
 #endif
 }
 
+/// The same name as a constant. Read it, rather than calling type_name(),
+/// wherever the call would be in a run-time context: the compiler may then
+/// compile the call as a search of the signature (a memchr) on every use.
+template <class T>
+inline constexpr std::string_view type_name_v = type_name<T>();
+
 }  // namespace courier::detail
